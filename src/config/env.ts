@@ -1,0 +1,126 @@
+import { z } from 'zod'
+
+// The one place that reads the environment. Everything else receives a frozen Config.
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional())
+const bool = z.preprocess(
+  (v) => (typeof v === 'string' ? ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) : v),
+  z.boolean(),
+)
+
+export const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    /** Set → a Postgres server (≥15 with pgvector ≥0.7). Unset → embedded PGlite under WARDEN_DATA_DIR. */
+    DATABASE_URL: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .refine((s) => /^postgres(ql)?:\/\//.test(s), 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    WARDEN_DATA_DIR: z.string().min(1).default('./.warden'),
+
+    /** Embeddings: `local` needs no network; `openai` uses OPENAI_* (any OpenAI-compatible server). */
+    WARDEN_EMBEDDINGS: z.enum(['local', 'openai']).default('local'),
+    WARDEN_EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+    WARDEN_EMBEDDING_DIMENSIONS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(8).max(4000).optional()),
+
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+    OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+
+    /** Ingestion: files larger than this are quarantined as `oversized`. */
+    WARDEN_INGEST_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+    /** HNSW ef_search used by retrieval (recall/latency trade-off, see bench:retrieval). */
+    WARDEN_HNSW_EF_SEARCH: z.coerce.number().int().min(10).max(1000).default(100),
+
+    WARDEN_CATALOG: z.string().min(1).default('ingest/reference/catalog.yaml'),
+    WARDEN_TAXONOMY: z.string().min(1).default('ingest/reference/taxonomy.yaml'),
+    WARDEN_POLICY: z.string().min(1).default('ingest/reference/policy.yaml'),
+    WARDEN_DEMO_CORPUS: z.string().min(1).default('ingest/corpus'),
+
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().default('127.0.0.1'),
+    WARDEN_PRETTY_LOGS: bool.default(false),
+  })
+  .superRefine((env, ctx) => {
+    if (env.WARDEN_EMBEDDINGS === 'openai' && !env.OPENAI_API_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OPENAI_API_KEY'],
+        message: 'is required when WARDEN_EMBEDDINGS=openai',
+      })
+    }
+  })
+
+export type Env = z.infer<typeof EnvSchema>
+
+export interface Config {
+  readonly env: Env
+  readonly database: { readonly kind: 'postgres'; readonly url: string; readonly poolMax: number } | { readonly kind: 'pglite'; readonly dataDir: string }
+  readonly embeddings:
+    | { readonly provider: 'local' }
+    | {
+        readonly provider: 'openai'
+        readonly apiKey: string
+        readonly baseURL?: string
+        readonly model: string
+        readonly dimensions?: number
+      }
+  readonly llm: { readonly apiKey: string; readonly baseURL?: string; readonly model: string } | null
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Parses an environment into a frozen Config; throws ConfigError listing every problem at once. */
+export function parseConfig(source: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(source)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`))
+  }
+  const env = parsed.data
+  const config: Config = {
+    env,
+    database: env.DATABASE_URL
+      ? { kind: 'postgres', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX }
+      : { kind: 'pglite', dataDir: env.WARDEN_DATA_DIR },
+    embeddings:
+      env.WARDEN_EMBEDDINGS === 'openai'
+        ? {
+            provider: 'openai',
+            apiKey: env.OPENAI_API_KEY!,
+            baseURL: env.OPENAI_BASE_URL,
+            model: env.WARDEN_EMBEDDING_MODEL,
+            dimensions: env.WARDEN_EMBEDDING_DIMENSIONS,
+          }
+        : { provider: 'local' },
+    llm: env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL } : null,
+  }
+  return deepFreeze(config)
+}
+
+let booted: Config | undefined
+
+/** Reads process.env once per process. The CLI and server call this at boot; libraries take Config as an argument. */
+export function loadConfig(): Config {
+  booted ??= parseConfig(process.env)
+  return booted
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v)
+    Object.freeze(o)
+  }
+  return o
+}
