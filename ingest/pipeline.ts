@@ -1,0 +1,202 @@
+import type { Database } from '../src/db/types.js'
+import type { EmbeddingProvider } from '../src/knowledge/embeddings/types.js'
+import { ensureModelIndex } from '../src/knowledge/models.js'
+import { findSource, listActiveUris, replaceChunks, tombstoneSource, upsertSource, upsertTelemetry } from '../src/knowledge/store.js'
+import { chunkSource, CHUNKER_VERSION } from './chunk.js'
+import { discover, LoadRefused, type Candidate } from './discover.js'
+import { sha256 } from './hash.js'
+import { parseSource } from './parse/index.js'
+import { emptyCounts, finishRun, insertRun, markAbandoned, newRunId, recordItem, recordItems, type RunCounts, type RunItem } from './runs.js'
+import type { ParsedSource } from './types.js'
+
+// parse → validate → normalize → chunk → hash → embed → upsert, one transaction per source.
+// Single writer: the run holds the `warden:ingest` lock for its whole duration.
+
+export interface IngestDeps {
+  db: Database
+  embedder: EmbeddingProvider
+  clock?: () => Date
+  fetch?: typeof fetch
+}
+
+export interface IngestOptions {
+  inputs: string[]
+  maxBytes: number
+  signal?: AbortSignal
+  onProgress?: (p: { done: number; total: number; uri: string; outcome: RunItem['outcome'] }) => void
+}
+
+export interface IngestSummary {
+  runId: string
+  status: 'complete' | 'failed'
+  counts: RunCounts
+  timings: Record<string, number>
+  abandonedRuns: string[]
+  items: RunItem[]
+  error: string | null
+}
+
+export class IngestBusyError extends Error {
+  constructor() {
+    super('another ingestion run is in progress (single writer); wait for it to finish or check `warden ingest runs`')
+    this.name = 'IngestBusyError'
+  }
+}
+
+export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<IngestSummary> {
+  const { db, embedder } = deps
+  const clock = deps.clock ?? (() => new Date())
+  const lock = await db.tryLock('warden:ingest')
+  if (!lock) throw new IngestBusyError()
+  const t0 = performance.now()
+  const timings = { discover_ms: 0, parse_ms: 0, embed_ms: 0, write_ms: 0, total_ms: 0 }
+  const counts = emptyCounts()
+  const items: RunItem[] = []
+  const runId = newRunId(clock())
+  try {
+    const abandonedRuns = await markAbandoned(db)
+    await insertRun(db, runId, opts.inputs, embedder.id)
+    await ensureModelIndex(db, { id: embedder.id, dim: embedder.dim })
+
+    const record = async (item: RunItem) => {
+      items.push(item)
+      counts[item.outcome]++
+      if (item.outcome === 'quarantined' && item.reason) {
+        counts.quarantine_reasons[item.reason] = (counts.quarantine_reasons[item.reason] ?? 0) + 1
+      }
+      // Unchanged sources cost no per-source write: they join the bundle in one batch at the end.
+      if (item.outcome !== 'unchanged') await recordItem(db, runId, item)
+    }
+
+    let t = performance.now()
+    const found = await discover(opts.inputs, { maxBytes: opts.maxBytes, fetch: deps.fetch })
+    timings.discover_ms = performance.now() - t
+    for (const e of found.errors) await record(failedItem(e.input, e.detail))
+
+    const seen = new Set<string>()
+    const completeOrigins = new Set(found.origins)
+    let done = 0
+    for (const candidate of found.candidates) {
+      if (opts.signal?.aborted) throw new Error('interrupted')
+      counts.read++
+      const started = performance.now()
+      t = performance.now()
+      const parsed = await loadAndParse(candidate, opts.maxBytes)
+      timings.parse_ms += performance.now() - t
+      if (!parsed.ok) {
+        // A feed (or fetched page) that could not be read or parsed must not tombstone the items it used to hold.
+        if (/\.(xml|rss|atom)$/i.test(candidate.uri) || /^https?:/i.test(candidate.uri)) completeOrigins.delete(candidate.origin)
+        seen.add(candidate.uri)
+        await record({ ...blankItem(candidate.uri), outcome: 'quarantined', reason: parsed.reason, detail: parsed.detail, ms: performance.now() - started })
+      } else {
+        for (const src of parsed.sources) {
+          if (opts.signal?.aborted) throw new Error('interrupted')
+          seen.add(src.uri)
+          counts.sources++
+          await record(await indexSource(deps, runId, candidate.origin, src, counts, timings))
+        }
+      }
+      opts.onProgress?.({ done: ++done, total: found.candidates.length, uri: candidate.uri, outcome: items.at(-1)!.outcome })
+    }
+
+    for (const origin of completeOrigins) {
+      for (const uri of await listActiveUris(db, origin)) {
+        if (seen.has(uri)) continue
+        await db.transaction(async (tx) => {
+          if (await tombstoneSource(tx, uri, runId)) {
+            const item: RunItem = { ...blankItem(uri), outcome: 'tombstoned', detail: `no longer present in ${origin}` }
+            items.push(item)
+            counts.tombstoned++
+            await recordItem(tx, runId, item)
+          }
+        })
+      }
+    }
+
+    await recordItems(db, runId, items.filter((i) => i.outcome === 'unchanged'))
+    timings.total_ms = performance.now() - t0
+    const status = counts.failed > 0 ? 'failed' : 'complete'
+    const error = status === 'failed' ? `${counts.failed} source(s) could not be indexed` : null
+    await finishRun(db, runId, status, counts, roundAll(timings), error)
+    return { runId, status, counts, timings: roundAll(timings), abandonedRuns, items, error }
+  } catch (err) {
+    timings.total_ms = performance.now() - t0
+    const message = err instanceof Error ? err.message : String(err)
+    await finishRun(db, runId, 'failed', counts, roundAll(timings), message).catch(() => {})
+    throw err
+  } finally {
+    await lock.release()
+  }
+}
+
+async function loadAndParse(candidate: Candidate, maxBytes: number) {
+  let content: Buffer
+  try {
+    content = await candidate.load()
+  } catch (err) {
+    if (err instanceof LoadRefused) return { ok: false as const, reason: err.reason, detail: err.detail }
+    return { ok: false as const, reason: 'unreadable' as const, detail: err instanceof Error ? err.message : String(err) }
+  }
+  return parseSource({ uri: candidate.uri, content, maxBytes, contentType: candidate.contentType })
+}
+
+/** Hash of everything that determines a source's chunks; the chunker version makes a chunking change re-index. */
+export function sourceHash(src: ParsedSource): string {
+  const { uri, kind, title, service, team, tags, metadata, sections } = src
+  return sha256(JSON.stringify({ v: CHUNKER_VERSION, uri, kind, title, service, team, tags, metadata, sections }))
+}
+
+async function indexSource(
+  deps: IngestDeps,
+  runId: string,
+  origin: string,
+  src: ParsedSource,
+  counts: RunCounts,
+  timings: Record<'embed_ms' | 'write_ms', number>,
+): Promise<RunItem> {
+  const started = performance.now()
+  const contentHash = sourceHash(src)
+  const base = { ...blankItem(src.uri), kind: src.kind, content_hash: contentHash }
+  try {
+    const existing = await findSource(deps.db, src.uri)
+    if (existing && existing.status === 'active' && existing.content_hash === contentHash && existing.embedding_model === deps.embedder.id) {
+      return { ...base, outcome: 'unchanged', ms: performance.now() - started }
+    }
+    const chunks = await chunkSource(src)
+    let t = performance.now()
+    const vectors = chunks.length ? await deps.embedder.embed(chunks.map((c) => c.indexText)) : []
+    timings.embed_ms += performance.now() - t
+    if (chunks.length) counts.embedding_calls++
+    counts.embedded_chunks += chunks.length
+    t = performance.now()
+    await deps.db.transaction(async (tx) => {
+      const id = await upsertSource(tx, src, { origin, contentHash, embeddingModel: deps.embedder.id, runId })
+      await replaceChunks(tx, id, src, chunks, vectors, { id: deps.embedder.id, dim: deps.embedder.dim })
+      if (src.telemetry) await upsertTelemetry(tx, id, src.telemetry, contentHash)
+    })
+    timings.write_ms += performance.now() - t
+    counts.chunks_written += chunks.length
+    const reason = !existing
+      ? null
+      : existing.status === 'tombstoned'
+        ? 'restored'
+        : existing.embedding_model !== deps.embedder.id
+          ? 'model_switch'
+          : 'content_changed'
+    return { ...base, outcome: existing ? 'updated' : 'new', reason, chunks: chunks.length, ms: performance.now() - started }
+  } catch (err) {
+    return { ...base, outcome: 'failed', reason: 'index_error', detail: err instanceof Error ? err.message : String(err), ms: performance.now() - started }
+  }
+}
+
+function blankItem(uri: string): RunItem {
+  return { uri, outcome: 'failed', kind: null, reason: null, detail: null, content_hash: null, chunks: null, ms: null }
+}
+
+function failedItem(uri: string, detail: string): RunItem {
+  return { ...blankItem(uri), outcome: 'failed', reason: 'input_error', detail }
+}
+
+function roundAll(t: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v * 10) / 10]))
+}

@@ -1,0 +1,61 @@
+import pino, { type Logger } from 'pino'
+import { ConfigError, loadConfig, type Config } from '../config/env.js'
+import { openDatabase } from '../db/index.js'
+import { DatabaseBusyError, type Database } from '../db/types.js'
+import { createEmbeddingProvider } from '../knowledge/embeddings/index.js'
+import type { EmbeddingProvider } from '../knowledge/embeddings/types.js'
+
+// Wiring for CLI commands: config parsed once, then the real dependencies built from it.
+
+export interface CliContext {
+  config: Config
+  db: Database
+  embedder: EmbeddingProvider
+  logger: Logger
+  close(): Promise<void>
+}
+
+export function bootConfig(): Config {
+  try {
+    return loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.env.LOG_LEVEL,
+    redact: { paths: ['*.apiKey', '*.token', '*.authorization', 'config.env.OPENAI_API_KEY', 'req.headers.authorization'], censor: '[redacted]' },
+  }, pino.destination(2))
+}
+
+export function embedderFor(config: Config): EmbeddingProvider {
+  return createEmbeddingProvider(
+    config.embeddings.provider === 'openai'
+      ? { provider: 'openai', openai: { apiKey: config.embeddings.apiKey, baseURL: config.embeddings.baseURL, model: config.embeddings.model, dimensions: config.embeddings.dimensions } }
+      : { provider: 'local' },
+  )
+}
+
+export async function openContext(): Promise<CliContext> {
+  const config = bootConfig()
+  const logger = createLogger(config)
+  let db: Database
+  try {
+    db = await openDatabase(config.database)
+  } catch (err) {
+    if (err instanceof DatabaseBusyError) fail(err.message, 3)
+    throw err
+  }
+  return { config, db, embedder: embedderFor(config), logger, close: () => db.close() }
+}
+
+export function fail(message: string, code = 1): never {
+  process.stderr.write(`warden: ${message}\n`)
+  process.exit(code)
+}

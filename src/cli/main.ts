@@ -1,0 +1,46 @@
+import { Command } from 'commander'
+import { evalRetrievalCommand } from './eval.js'
+import { ingestCommand, runsCommand, showCommand } from './ingest.js'
+import { searchCommand } from './search.js'
+
+const program = new Command()
+program.name('warden').description('Incident assistant whose AI is bounded by design').showHelpAfterError()
+
+program
+  .command('ingest')
+  .description('index runbooks, case studies, telemetry summaries, feeds and pages (`ingest runs`, `ingest show RUN` for history)')
+  .argument('[inputs...]', 'paths or URLs; or `runs` / `show RUN`')
+  .option('--json', 'print a JSON summary')
+  .option('-n, --limit <n>', 'with `runs`: how many to list', '20')
+  .action(async (inputs: string[], opts: { json?: boolean; limit?: string }) => {
+    // `ingest runs` and `ingest show RUN` share the verb; a directory literally named runs is `./runs`.
+    if (inputs[0] === 'runs' && inputs.length === 1) return runsCommand(opts)
+    if (inputs[0] === 'show') {
+      if (inputs.length !== 2) program.error('usage: warden ingest show RUN')
+      return showCommand(inputs[1]!, opts)
+    }
+    return ingestCommand(inputs, opts)
+  })
+
+program
+  .command('search')
+  .description('hybrid search over the knowledge base')
+  .argument('<query>')
+  .option('--service <service>')
+  .option('--team <team>')
+  .option('--kind <kind>', 'runbook|case_study|telemetry|doc')
+  .option('-k <n>', 'number of hits', '5')
+  .option('--mode <mode>', 'hybrid|fts|vector', 'hybrid')
+  .option('--json')
+  .action(searchCommand)
+
+const evalCmd = program.command('eval').description('evaluation runners')
+evalCmd
+  .command('retrieval')
+  .description('recall@1/@5 and MRR at document and passage level for hybrid, full-text and vector retrieval')
+  .requiredOption('--corpus <paths...>', 'corpus paths to ingest into a fresh embedded database')
+  .requiredOption('--cases <file>', 'JSONL cases {id, question, relevant, evidence}')
+  .option('--json')
+  .action(evalRetrievalCommand)
+
+await program.parseAsync(process.argv)
