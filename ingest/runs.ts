@@ -1,6 +1,7 @@
 import os from 'node:os'
 import { randomBytes } from 'node:crypto'
-import type { Queryable } from '../src/db/types.js'
+import { appendAudit } from '../src/audit/append.js'
+import { withTransaction, type Queryable } from '../src/db/types.js'
 
 // Ingestion runs and their evidence bundle (one item row per source considered).
 
@@ -68,10 +69,13 @@ export function newRunId(now: Date): string {
 }
 
 export async function insertRun(q: Queryable, id: string, inputs: string[], embeddingModel: string): Promise<void> {
-  await q.query(
-    `insert into ingest_runs (id, status, pid, host, inputs, embedding_model) values ($1, 'running', $2, $3, $4, $5)`,
-    [id, process.pid, os.hostname(), JSON.stringify(inputs), embeddingModel],
-  )
+  await withTransaction(q, async (tx) => {
+    await tx.query(
+      `insert into ingest_runs (id, status, pid, host, inputs, embedding_model) values ($1, 'running', $2, $3, $4, $5)`,
+      [id, process.pid, os.hostname(), JSON.stringify(inputs), embeddingModel],
+    )
+    await appendAudit(tx, { actor: 'system:ingest', action: 'ingest.run_started', subject: `ingest_run:${id}`, data: { inputs, embedding_model: embeddingModel, pid: process.pid } })
+  })
 }
 
 /**
@@ -79,12 +83,17 @@ export async function insertRun(q: Queryable, id: string, inputs: string[], embe
  * (its lock died with its process), so it was killed and is shown as abandoned.
  */
 export async function markAbandoned(q: Queryable): Promise<string[]> {
-  const { rows } = await q.query<{ id: string }>(
-    `update ingest_runs set status = 'abandoned', finished_at = now(),
-       error = coalesce(error, 'process ended without finishing the run (killed or crashed)')
-     where status = 'running' returning id`,
-  )
-  return rows.map((r) => r.id)
+  return withTransaction(q, async (tx) => {
+    const { rows } = await tx.query<{ id: string }>(
+      `update ingest_runs set status = 'abandoned', finished_at = now(),
+         error = coalesce(error, 'process ended without finishing the run (killed or crashed)')
+       where status = 'running' returning id`,
+    )
+    for (const r of rows) {
+      await appendAudit(tx, { actor: 'system:ingest', action: 'ingest.run_abandoned', subject: `ingest_run:${r.id}`, data: {} })
+    }
+    return rows.map((r) => r.id)
+  })
 }
 
 export async function finishRun(
@@ -95,11 +104,15 @@ export async function finishRun(
   timings: Record<string, number>,
   error: string | null,
 ): Promise<void> {
-  await q.query(
-    `update ingest_runs set status = $2, finished_at = now(), counts = $3, timings = $4, error = $5
-     where id = $1 and status = 'running'`,
-    [id, status, JSON.stringify(counts), JSON.stringify(timings), error],
-  )
+  await withTransaction(q, async (tx) => {
+    const r = await tx.query(
+      `update ingest_runs set status = $2, finished_at = now(), counts = $3, timings = $4, error = $5
+       where id = $1 and status = 'running' returning id`,
+      [id, status, JSON.stringify(counts), JSON.stringify(timings), error],
+    )
+    if (r.rows.length === 0) return
+    await appendAudit(tx, { actor: 'system:ingest', action: `ingest.run_${status}`, subject: `ingest_run:${id}`, data: { counts, error } })
+  })
 }
 
 export async function recordItem(q: Queryable, runId: string, item: RunItem): Promise<void> {
