@@ -3,7 +3,7 @@ import { IngestBusyError, runIngest } from '../../ingest/pipeline.js'
 import { getRun, listRuns, markAbandoned, type RunRow } from '../../ingest/runs.js'
 import { fail, openContext } from './context.js'
 
-export async function ingestCommand(inputs: string[], opts: { json?: boolean }): Promise<void> {
+export async function ingestCommand(inputs: string[], opts: { json?: boolean; progressJson?: boolean }): Promise<void> {
   if (inputs.length === 0) fail('nothing to ingest: give one or more paths or URLs', 2)
   const ctx = await openContext()
   const bar = !opts.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: ' {bar} {value}/{total} {uri}' }, cliProgress.Presets.shades_classic) : null
@@ -20,6 +20,8 @@ export async function ingestCommand(inputs: string[], opts: { json?: boolean }):
         maxBytes: ctx.config.env.WARDEN_INGEST_MAX_BYTES,
         signal: abort.signal,
         onProgress: (p) => {
+          // Machine-readable progress for supervisors (and the abandoned-run test) on stderr.
+          if (opts.progressJson) process.stderr.write(`${JSON.stringify({ progress: p })}\n`)
           if (!bar) return
           if (!started) bar.start(p.total, 0, { uri: '' })
           started = true

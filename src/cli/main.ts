@@ -12,7 +12,8 @@ program
   .argument('[inputs...]', 'paths or URLs; or `runs` / `show RUN`')
   .option('--json', 'print a JSON summary')
   .option('-n, --limit <n>', 'with `runs`: how many to list', '20')
-  .action(async (inputs: string[], opts: { json?: boolean; limit?: string }) => {
+  .option('--progress-json', 'print one JSON progress line per source on stderr')
+  .action(async (inputs: string[], opts: { json?: boolean; limit?: string; progressJson?: boolean }) => {
     // `ingest runs` and `ingest show RUN` share the verb; a directory literally named runs is `./runs`.
     if (inputs[0] === 'runs' && inputs.length === 1) return runsCommand(opts)
     if (inputs[0] === 'show') {

@@ -48,15 +48,6 @@ export const EnvSchema = z
     HOST: z.string().default('127.0.0.1'),
     WARDEN_PRETTY_LOGS: bool.default(false),
   })
-  .superRefine((env, ctx) => {
-    if (env.WARDEN_EMBEDDINGS === 'openai' && !env.OPENAI_API_KEY) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['OPENAI_API_KEY'],
-        message: 'is required when WARDEN_EMBEDDINGS=openai',
-      })
-    }
-  })
 
 export type Env = z.infer<typeof EnvSchema>
 
@@ -85,9 +76,12 @@ export class ConfigError extends Error {
 /** Parses an environment into a frozen Config; throws ConfigError listing every problem at once. */
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source)
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`))
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`)
+  // Cross-field rules are checked on the raw values so they are reported together with field errors.
+  if (source.WARDEN_EMBEDDINGS === 'openai' && !source.OPENAI_API_KEY?.trim()) {
+    problems.push('OPENAI_API_KEY: is required when WARDEN_EMBEDDINGS=openai')
   }
+  if (!parsed.success || problems.length) throw new ConfigError(problems)
   const env = parsed.data
   const config: Config = {
     env,

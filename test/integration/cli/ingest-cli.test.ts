@@ -1,0 +1,106 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { REPO_ROOT, runCli, startCli } from '../../helpers/cli.js'
+import { backend, createTestTarget } from '../../helpers/db.js'
+
+const FEED = path.resolve(REPO_ROOT, '../shared/corpus/external/rajivonai-cloud-platform.rss.xml')
+const DEMO = path.join(REPO_ROOT, 'ingest/corpus')
+
+describe(`warden ingest CLI (${backend})`, () => {
+  let target: Awaited<ReturnType<typeof createTestTarget>>
+  beforeAll(async () => {
+    target = await createTestTarget({ persistent: true })
+  })
+  afterAll(async () => target?.drop())
+
+  it('a SIGKILLed run is shown as abandoned and the next run converges', async () => {
+    const child = startCli(['ingest', DEMO, FEED, '--progress-json'], target.env)
+    // Kill it once it has indexed a few sources: mid-run, with sources committed and the run still `running`.
+    await new Promise<void>((resolve, reject) => {
+      let seen = 0
+      child.stderr!.on('data', (d: Buffer) => {
+        seen += (d.toString().match(/"progress"/g) ?? []).length
+        if (seen >= 5) resolve()
+      })
+      child.on('close', () => reject(new Error('ingest finished before it could be killed')))
+    })
+    child.kill('SIGKILL')
+    await new Promise((r) => child.once('close', r))
+
+    const runs = await runCli(['ingest', 'runs', '--json'], target.env)
+    expect(runs.code).toBe(0)
+    const listed = JSON.parse(runs.stdout) as Array<{ id: string; status: string }>
+    expect(listed).toHaveLength(1)
+    expect(listed[0]!.status).toBe('abandoned')
+
+    const next = await runCli(['ingest', DEMO, FEED, '--json'], target.env)
+    expect(next.code, next.stderr).toBe(0)
+    const summary = JSON.parse(next.stdout)
+    expect(summary.status).toBe('complete')
+    // Sources committed before the kill are unchanged now; nothing is half-visible or duplicated.
+    expect(summary.counts.unchanged).toBeGreaterThanOrEqual(4)
+    expect(summary.counts.new + summary.counts.unchanged).toBe(summary.counts.sources)
+
+    const again = await runCli(['ingest', DEMO, FEED, '--json'], target.env)
+    const s2 = JSON.parse(again.stdout)
+    expect(s2.counts.embedding_calls).toBe(0)
+    expect(s2.counts.unchanged).toBe(s2.counts.sources)
+
+    const show = await runCli(['ingest', 'show', summary.runId], target.env)
+    expect(show.code).toBe(0)
+    expect(show.stdout).toContain(summary.runId)
+    expect(show.stdout).toMatch(/unchanged\s+file:\/\//)
+  })
+
+  it('searches with filters and prints JSON hits with chunk ids, heading paths and hashes', async () => {
+    const res = await runCli(['search', 'disk filling up on the orders database', '--kind', 'runbook', '-k', '3', '--json'], target.env)
+    expect(res.code, res.stderr).toBe(0)
+    const hits = JSON.parse(res.stdout) as Array<{ kind: string; chunkId: number; headingPath: string[]; contentHash: string; sourceUri: string }>
+    expect(hits).toHaveLength(3)
+    for (const h of hits) {
+      expect(h.kind).toBe('runbook')
+      expect(h.chunkId).toBeGreaterThan(0)
+      expect(h.contentHash).toMatch(/^[0-9a-f]{64}$/)
+      expect(h.headingPath.length).toBeGreaterThan(0)
+    }
+  })
+
+  it('fails with a clear message on bad input', async () => {
+    const missing = await runCli(['ingest', '/nonexistent/path', '--json'], target.env)
+    expect(missing.code).toBe(1)
+    expect(JSON.parse(missing.stdout).items[0].detail).toMatch(/no such file/)
+    const badK = await runCli(['search', 'x', '-k', '0'], target.env)
+    expect(badK.code).toBe(2)
+    expect(badK.stderr).toMatch(/k/)
+    const badConfig = await runCli(['ingest', 'runs'], { ...target.env, WARDEN_EMBEDDINGS: 'openai', PORT: 'abc' })
+    expect(badConfig.code).toBe(2)
+    expect(badConfig.stderr).toMatch(/OPENAI_API_KEY/)
+    expect(badConfig.stderr).toMatch(/PORT/)
+  })
+
+  it.runIf(backend === 'postgres')('a concurrent second ingest process fails fast with a clear message', async () => {
+    // A fresh database, so the first run has real work to do while the second one starts.
+    const fresh = await createTestTarget({ persistent: true })
+    const first = startCli(['ingest', DEMO, FEED, '--progress-json'], fresh.env)
+    await new Promise<void>((resolve) => first.stderr!.once('data', () => resolve()))
+    const second = await runCli(['ingest', DEMO], fresh.env)
+    expect(second.code).toBe(3)
+    expect(second.stderr).toMatch(/another ingestion run is in progress/)
+    await new Promise((r) => first.once('close', r))
+    await fresh.drop()
+  })
+
+  it.runIf(backend === 'pglite')('a second process on the same embedded data dir fails fast with a clear message', async () => {
+    // A fresh database, so the first run has real work to do while the second one starts.
+    const fresh = await createTestTarget({ persistent: true })
+    const first = startCli(['ingest', DEMO, FEED, '--progress-json'], fresh.env)
+    await new Promise<void>((resolve) => first.stderr!.once('data', () => resolve()))
+    const second = await runCli(['ingest', DEMO], fresh.env)
+    expect(second.code, second.stdout + second.stderr).toBe(3)
+    expect(second.stderr).toMatch(/in use by process/)
+    await new Promise((r) => first.once('close', r))
+    expect(fs.existsSync(path.join(fresh.env.WARDEN_DATA_DIR!, 'warden.pid'))).toBe(false)
+    await fresh.drop()
+  })
+})
