@@ -143,7 +143,8 @@ export function parseMarkdownSource(input: { uri: string; content: string; kind?
   let team: string | null
   let tags: string[]
   if (kind === 'runbook') {
-    const r = RunbookFrontMatter.safeParse(fm)
+    // Many teams write `owner:` for the owning team; accept it as `team` rather than quarantining real runbooks.
+    const r = RunbookFrontMatter.safeParse(fm.team === undefined && typeof fm.owner === 'string' ? { ...fm, team: fm.owner } : fm)
     if (!r.success) return issuesToFailure('runbook front-matter', r.error, fm)
     ;({ service, team, tags } = r.data)
     metadata = r.data

@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { askCommand, assessCommand, replayCommand } from './assistant.js'
 import { evalRetrievalCommand } from './eval.js'
 import { ingestCommand, runsCommand, showCommand } from './ingest.js'
 import { searchCommand } from './search.js'
@@ -34,6 +35,29 @@ program
   .option('--mode <mode>', 'hybrid|fts|vector', 'hybrid')
   .option('--json')
   .action(searchCommand)
+
+program
+  .command('assess')
+  .description('receive an alert webhook payload from a file (or - for stdin), then classify and draft an assessment')
+  .argument('<file>')
+  .option('--format <format>', 'auto|alertmanager|grafana|pagerduty|generic', 'auto')
+  .option('--json')
+  .action(assessCommand)
+
+program
+  .command('ask')
+  .description('ask an on-call question; the answer cites passages or refuses with a reason')
+  .argument('<question>')
+  .option('--service <service>')
+  .option('--json')
+  .action(askCommand)
+
+program
+  .command('replay')
+  .description('rebuild an assessment from its stored evidence pack and print the differences')
+  .argument('<assessmentId>')
+  .option('--json')
+  .action(replayCommand)
 
 const evalCmd = program.command('eval').description('evaluation runners')
 evalCmd

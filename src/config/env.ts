@@ -33,6 +33,14 @@ export const EnvSchema = z
     OPENAI_API_KEY: optionalString,
     OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url().optional()),
     OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    /** Structured-output wire form: `json_schema` (response_format) or `function_calling` (forced tool call). */
+    WARDEN_LLM_METHOD: z.enum(['json_schema', 'function_calling']).default('json_schema'),
+    /** The bounded execution window for one model call; past it the deterministic draft is used. */
+    WARDEN_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
+    /** Context budget for evidence passages (characters; ~4 per token). */
+    WARDEN_EVIDENCE_CHARS: z.coerce.number().int().min(1000).max(200_000).default(10_000),
+    /** Below this confidence an assessment says it is unsure and suggests no actions. */
+    WARDEN_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.5),
 
     /** Ingestion: files larger than this are quarantined as `oversized`. */
     WARDEN_INGEST_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
@@ -63,7 +71,13 @@ export interface Config {
         readonly model: string
         readonly dimensions?: number
       }
-  readonly llm: { readonly apiKey: string; readonly baseURL?: string; readonly model: string } | null
+  readonly llm: {
+    readonly apiKey: string
+    readonly baseURL?: string
+    readonly model: string
+    readonly method: 'jsonSchema' | 'functionCalling'
+    readonly timeoutMs: number
+  } | null
 }
 
 export class ConfigError extends Error {
@@ -98,7 +112,15 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
             dimensions: env.WARDEN_EMBEDDING_DIMENSIONS,
           }
         : { provider: 'local' },
-    llm: env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL } : null,
+    llm: env.OPENAI_API_KEY
+      ? {
+          apiKey: env.OPENAI_API_KEY,
+          baseURL: env.OPENAI_BASE_URL,
+          model: env.OPENAI_MODEL,
+          method: env.WARDEN_LLM_METHOD === 'function_calling' ? 'functionCalling' : 'jsonSchema',
+          timeoutMs: env.WARDEN_LLM_TIMEOUT_MS,
+        }
+      : null,
   }
   return deepFreeze(config)
 }
