@@ -3,6 +3,7 @@ import { askCommand, assessCommand, replayCommand } from './assistant.js'
 import { evalRetrievalCommand } from './eval.js'
 import { ingestCommand, runsCommand, showCommand } from './ingest.js'
 import { searchCommand } from './search.js'
+import { serveCommand } from './serve.js'
 
 const program = new Command()
 program.name('warden').description('Incident assistant whose AI is bounded by design').showHelpAfterError()
@@ -58,6 +59,17 @@ program
   .argument('<assessmentId>')
   .option('--json')
   .action(replayCommand)
+
+program
+  .command('serve')
+  .description('serve the HTTP API')
+  .option('--demo', 'ingest the demo corpus first when the knowledge base is empty')
+  .action(serveCommand)
+
+program
+  .command('up')
+  .description('one-command start on embedded defaults: demo corpus ingested if empty, then serve')
+  .action(() => serveCommand({ demo: true }))
 
 const evalCmd = program.command('eval').description('evaluation runners')
 evalCmd
