@@ -46,7 +46,7 @@ export function createLlmClient(s: LlmSettings): LlmClient {
         const res = (await Promise.race([
           runnable.invoke([new SystemMessage(prompt.system), new HumanMessage(prompt.user)], { signal: AbortSignal.timeout(s.timeoutMs) }),
           new Promise((_, reject) => (timer = setTimeout(() => reject(new TimeoutError()), s.timeoutMs))),
-        ])) as { raw: { usage_metadata?: { input_tokens?: number; output_tokens?: number }; additional_kwargs?: Record<string, unknown>; tool_calls?: unknown[]; content?: unknown }; parsed: unknown; parsingError?: unknown }
+        ])) as { raw: { usage_metadata?: { input_tokens?: number; output_tokens?: number }; additional_kwargs?: Record<string, unknown>; tool_calls?: unknown[]; invalid_tool_calls?: unknown[]; content?: unknown }; parsed: unknown; parsingError?: unknown }
         const usage = res.raw?.usage_metadata
         const tokens = usage ? { prompt: usage.input_tokens ?? 0, completion: usage.output_tokens ?? 0 } : null
         const latencyMs = performance.now() - t0
@@ -54,7 +54,9 @@ export function createLlmClient(s: LlmSettings): LlmClient {
         if (typeof refusal === 'string' && refusal) return { ok: false, reason: 'refusal', detail: refusal.slice(0, 300), tokens, latencyMs }
         // functionCalling with a reply that has no tool call yields `undefined` silently: never treat that as a draft.
         if (res.parsed === undefined || res.parsed === null) {
-          const reason: LlmFailure = s.method === 'functionCalling' && !(res.raw?.tool_calls?.length) ? 'no_tool_call' : 'malformed'
+          // A tool call whose arguments are not JSON lands in invalid_tool_calls: that is malformed output, not a missing call.
+          const noCall = s.method === 'functionCalling' && !res.raw?.tool_calls?.length && !res.raw?.invalid_tool_calls?.length
+          const reason: LlmFailure = noCall ? 'no_tool_call' : 'malformed'
           return { ok: false, reason, detail: String(res.parsingError ?? 'no structured output in the reply').slice(0, 300), tokens, latencyMs }
         }
         const checked = schema.safeParse(res.parsed)
@@ -81,6 +83,8 @@ function classifyError(err: unknown): { reason: LlmFailure; detail: string } {
   const e = err as { name?: string; message?: string; status?: number; lc_error_code?: string }
   const msg = String(e?.message ?? err).slice(0, 300)
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || /timed? ?out|aborted/i.test(msg)) return { reason: 'timeout', detail: msg }
+  // The structured-output parser validates with zod and throws its issues.
+  if (e?.name === 'ZodError' || /"code":\s*"invalid_|Invalid input/.test(msg)) return { reason: 'schema_violation', detail: msg }
   if (/OUTPUT_PARSING_FAILURE/.test(String(e?.lc_error_code)) || /parse|JSON/i.test(msg)) {
     return { reason: /schema|validation|expected/i.test(msg) ? 'schema_violation' : 'malformed', detail: msg }
   }

@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { askCommand, assessCommand, replayCommand } from './assistant.js'
-import { evalRetrievalCommand } from './eval.js'
+import { evalClassifyCommand, evalRetrievalCommand, evalSafetyCommand } from './eval.js'
 import { ingestCommand, runsCommand, showCommand } from './ingest.js'
 import { searchCommand } from './search.js'
 import { serveCommand } from './serve.js'
@@ -80,4 +80,27 @@ evalCmd
   .option('--json')
   .action(evalRetrievalCommand)
 
+evalCmd
+  .command('classify')
+  .description('service/team accuracy, failure-class macro-F1 and a confusion matrix over labelled alerts (deterministic mode)')
+  .requiredOption('--cases <file>')
+  .requiredOption('--catalog <file>')
+  .requiredOption('--taxonomy <file>')
+  .requiredOption('--policy <file>')
+  .option('--corpus <paths...>', 'accepted for symmetry; classification uses catalog rules and signatures')
+  .option('--json')
+  .action(evalClassifyCommand)
+
+evalCmd
+  .command('safety')
+  .description('adversarial and bad-input cases end to end, each reported pass/fail/not covered')
+  .requiredOption('--cases <file>')
+  .option('--corpus <paths...>', 'knowledge to ingest first (default: the demo corpus)')
+  .option('--catalog <file>')
+  .option('--taxonomy <file>')
+  .option('--policy <file>')
+  .option('--json')
+  .action(evalSafetyCommand)
+
 await program.parseAsync(process.argv)
+

@@ -8,6 +8,7 @@ import { replayAssessment } from '../../../src/assistant/replay.js'
 import { createLocalEmbeddings } from '../../../src/knowledge/embeddings/local.js'
 import { loadReference } from '../../../src/policy/reference.js'
 import { REPO_ROOT } from '../../helpers/cli.js'
+import { amPayload } from '../../helpers/alerts.js'
 import { backend, createTestDatabase, type TestDatabase } from '../../helpers/db.js'
 
 const embedder = createLocalEmbeddings()
@@ -17,15 +18,6 @@ const reference = loadReference({
   policyPath: path.join(REPO_ROOT, 'ingest/reference/policy.yaml'),
 })
 
-export function amPayload(opts: { name: string; labels: Record<string, string>; summary: string; description: string; startsAt?: string; status?: 'firing' | 'resolved'; fingerprint?: string }) {
-  const labels = { alertname: opts.name, severity: 'critical', ...opts.labels }
-  const annotations = { summary: opts.summary, description: opts.description }
-  return {
-    version: '4', groupKey: `{}:{alertname="${opts.name}"}`, truncatedAlerts: 0, status: opts.status ?? 'firing', receiver: 'warden',
-    groupLabels: { alertname: opts.name }, commonLabels: labels, commonAnnotations: annotations, externalURL: 'http://alertmanager:9093',
-    alerts: [{ status: opts.status ?? 'firing', labels, annotations, startsAt: opts.startsAt ?? '2026-11-21T13:40:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus:9090/graph', fingerprint: opts.fingerprint ?? 'f00dfeed01' }],
-  }
-}
 
 const OOM = amPayload({
   name: 'KubePodCrashLooping',

@@ -10,7 +10,7 @@ import { loadReference } from '../../../src/policy/reference.js'
 import { REPO_ROOT } from '../../helpers/cli.js'
 import { backend, createTestDatabase, type TestDatabase } from '../../helpers/db.js'
 import { startFakeOpenAI, type FakeOpenAI, type Reply } from '../../helpers/fake-openai.js'
-import { amPayload } from './assess.test.js'
+import { amPayload } from '../../helpers/alerts.js'
 
 const embedder = createLocalEmbeddings()
 const reference = loadReference({
