@@ -20,7 +20,9 @@ const KNOWN = new Set(['.md', '.markdown', '.json', '.xml', '.rss', '.atom', '.h
 function extensionOf(uri: string): string {
   let path = uri.replace(/[?#].*$/, '')
   try {
-    path = new URL(uri).pathname // so https://example.com is not read as a ".com" file
+    // Web URLs: so https://example.com is not read as a ".com" file. Our file:// URIs are relative to the
+    // synced root (file://runbooks/x.md, file://x.json), so their "host" is a path segment: keep the whole string.
+    if (/^https?:/i.test(uri)) path = new URL(uri).pathname
   } catch {
     // Not a URL (a bare relative path): use it as is.
   }

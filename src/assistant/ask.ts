@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { resolveService } from '../alerts/classify/service.js'
 import { newId } from '../alerts/receive.js'
 import { queryTerms } from '../knowledge/search.js'
 import { DETERMINISTIC_MODEL, type AssistantDeps } from './assess.js'
@@ -42,7 +43,9 @@ export async function ask(deps: AssistantDeps, raw: AskInput): Promise<Answer> {
   const started = deps.clock?.() ?? new Date()
   const prompt = loadPrompt('ask')
   const provenance: Provenance = { mode: 'deterministic', model: DETERMINISTIC_MODEL, promptId: prompt.id, promptVersion: prompt.version, promptSha256: prompt.sha256, fallbackReason: null, latencyMs: 0, tokens: null }
-  const service = input.service ? (deps.reference.catalog.resolveName(input.service) ?? null) : null
+  // An explicit service wins; otherwise a service named in the question ("checkout-api is returning 5xx")
+  // focuses retrieval on its runbooks and telemetry, exactly as an alert label would.
+  const service = input.service ? (deps.reference.catalog.resolveName(input.service) ?? null) : mentionedService(deps, input.question)
   const interventions: Intervention[] = []
   let pack: EvidencePack = { items: [], telemetry: null, catalogSlice: null, retrievalQuery: input.question }
   let refused: RefusalReason | null = null
@@ -106,6 +109,11 @@ export async function ask(deps: AssistantDeps, raw: AskInput): Promise<Answer> {
     citations: pack.items.filter((i) => cited.has(i.ref)).map((i) => ({ ref: i.ref, sourceUri: i.sourceUri, title: i.title, headingPath: i.headingPath, chunkId: i.chunkId, contentHash: i.contentHash })),
     injectionFlagged: injection.length > 0, interventions, provenance,
   }
+}
+
+function mentionedService(deps: AssistantDeps, question: string): string | null {
+  const probe = { source: 'generic' as const, fingerprint: '', status: 'firing' as const, name: '', labels: {}, annotations: {}, summary: question, description: '', startsAt: null, links: [], severity: null }
+  return resolveService(probe, deps.reference.catalog).service
 }
 
 function coverage(item: EvidenceItem, terms: string[]): number {
