@@ -25,7 +25,7 @@ describe(`approval queue (${backend})`, () => {
   afterAll(async () => t?.cleanup())
 
   /** An assistant proposal for a fresh alert; returns the open proposal. */
-  async function assistantProposal(action = restart(), opts: { service?: string; clock?: () => Date } = {}): Promise<Proposal> {
+  async function assistantProposal(action: { actionId: string; params: Record<string, unknown> } = restart(), opts: { service?: string; clock?: () => Date } = {}): Promise<Proposal> {
     const { assessmentId } = await seedAssessment(t.db, { service: opts.service ?? 'checkout-api', actions: [action] })
     const r = await proposeFromAssessment(depsFor(t.db, opts.clock), { assessmentId })
     if (!r.ok) throw new Error(r.message)
