@@ -1,6 +1,7 @@
 import type { Database } from '../src/db/types.js'
 import type { EmbeddingProvider } from '../src/knowledge/embeddings/types.js'
 import { ensureModelIndex } from '../src/knowledge/models.js'
+import { refreshTermStatsAfterRun } from '../src/knowledge/termstats.js'
 import { findSource, listActiveUris, replaceChunks, tombstoneSource, upsertSource, upsertTelemetry } from '../src/knowledge/store.js'
 import { chunkSource, CHUNKER_VERSION } from './chunk.js'
 import { discover, LoadRefused, type Candidate } from './discover.js'
@@ -113,6 +114,8 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
       }
     }
 
+    // Corpus statistics for BM25 ranking (src/knowledge/termstats.ts), rebuilt when this run changed the corpus.
+    await refreshTermStatsAfterRun(db, counts.chunks_written + counts.updated + counts.tombstoned)
     await recordItems(db, runId, items.filter((i) => i.outcome === 'unchanged'))
     timings.total_ms = performance.now() - t0
     const status = counts.failed > 0 ? 'failed' : 'complete'

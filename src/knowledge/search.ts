@@ -1,10 +1,16 @@
 import { z } from 'zod'
-import type { Database } from '../db/types.js'
+import type { Database, Queryable } from '../db/types.js'
 import type { EmbeddingProvider } from './embeddings/types.js'
 import { sqlLiteral, toVectorLiteral, vectorExpr } from './models.js'
+import { idf, queryStats, type QueryLexeme, type QueryStats } from './termstats.js'
 
-// Hybrid retrieval: pgvector HNSW (cosine) and Postgres full text, fused with reciprocal rank fusion.
-// Filters (service/team/kind) rely on pgvector ≥ 0.8 iterative index scans so a filtered query still fills k.
+// Hybrid retrieval: pgvector HNSW (cosine) and Postgres full text ranked with BM25, fused with reciprocal rank
+// fusion. Filters (service/team/kind) rely on pgvector ≥ 0.8 iterative index scans so a filtered query still fills k.
+//
+// Full text: the GIN index over chunks.tsv finds candidates (a bounded set, see candidateQuery), and each is scored
+// with BM25 over ALL the question's lexemes, using document frequencies from term_stats (termstats.ts; rebuilt at
+// the end of ingestion runs). ts_rank_cd, used before, has no IDF: in an OR of a question's ten words the common
+// ones ("service", "database") outweighed the rare one that identifies the passage.
 
 export const SourceKindSchema = z.enum(['runbook', 'case_study', 'telemetry', 'doc'])
 
@@ -54,7 +60,6 @@ export async function search(deps: SearchDeps, raw: SearchInput): Promise<Search
   const wantVector = input.mode !== 'fts'
   const wantFts = input.mode !== 'vector'
   const vec = wantVector ? (await deps.embedder.embed([input.query]))[0]! : null
-  const ftsQuery = wantFts ? toWebsearchQuery(input.query) : ''
 
   return deps.db.transaction(async (tx) => {
     const filters: string[] = [`c.embedding_model = ${sqlLiteral(model.id)}`]
@@ -84,19 +89,7 @@ export async function search(deps: SearchDeps, raw: SearchInput): Promise<Search
       rows.forEach((r, i) => vectorRanks.set(r.id, { rank: i + 1, similarity: 1 - r.distance }))
     }
 
-    const ftsRanks = new Map<number, { rank: number; score: number }>()
-    if (ftsQuery) {
-      const p = [...params]
-      const tq = `websearch_to_tsquery('english', $${p.push(ftsQuery)})`
-      const lim = `$${p.push(pool)}`
-      // Normalization 1 divides by 1 + log(length), so long passages don't win on term count alone.
-      const { rows } = await tx.query<{ id: number; score: number }>(
-        `select c.id, ts_rank_cd(c.tsv, q, 1) as score from chunks c, ${tq} q
-         where ${where} and c.tsv @@ q order by score desc, c.id limit ${lim}`,
-        p,
-      )
-      rows.forEach((r, i) => ftsRanks.set(r.id, { rank: i + 1, score: r.score }))
-    }
+    const ftsRanks = wantFts ? await bm25(tx, where, params, await queryStats(tx, input.query), input.k, pool) : new Map<number, { rank: number; score: number }>()
 
     const fused = new Map<number, number>()
     for (const [id, r] of vectorRanks) fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + r.rank))
@@ -151,7 +144,7 @@ export function queryTerms(text: string): string[] {
 
 /**
  * Questions are long and natural: requiring every word (websearch's default AND) finds nothing.
- * OR the quoted terms instead and let ts_rank_cd reward passages that cover more of them.
+ * OR the quoted terms instead. (search() no longer uses this: it matches Postgres' own lexemes of the question.)
  */
 export function toWebsearchQuery(text: string): string {
   return queryTerms(text)
@@ -170,4 +163,130 @@ function snippet(text: string, terms: string[], width = 240): string {
   const start = Math.max(0, at < 0 ? 0 : at - 60)
   const body = text.slice(start, start + width).replace(/\s+/g, ' ').trim()
   return `${start > 0 ? '…' : ''}${body}${start + width < text.length ? '…' : ''}`
+}
+
+/** BM25 parameters: the usual defaults (Robertson & Zaragoza); 0.9/0.4 or 1.6/0.9 measured no better here. */
+const BM25_K1 = 1.2
+const BM25_B = 0.75
+const CANDIDATE_BUDGET = 1000
+const CANDIDATE_MIN = 200
+/**
+ * Hard cap on candidate rows, for when the independence estimate of a pair is far off (words of one topic
+ * co-occur). Past it the match is truncated in table order: ranking quality degrades for that query only,
+ * latency stays bounded. Never reached below CANDIDATE_CAP chunks in total.
+ */
+const CANDIDATE_CAP = 4 * CANDIDATE_BUDGET
+/** Pairs are formed among this many of the query's rarest remaining lexemes; at most MAX_PAIRS are used (GIN
+ *  evaluates an AND/OR mix item by item over the union of the posting lists involved, so each costs CPU). */
+const PAIR_TERMS = 4
+const MAX_PAIRS = 3
+
+/**
+ * The GIN match that forms the candidate set, as tsquery text. Every candidate costs a heap fetch and a tsvector
+ * decompression, and an OR of all of a question's words matches a large share of a big corpus through its
+ * commonest words ("service", "error"), which carry almost no BM25 weight anyway. So:
+ *  1. single lexemes, rarest first, while their summed document frequencies stay within CANDIDATE_BUDGET rows;
+ *  2. if that covers fewer than CANDIDATE_MIN rows (every remaining word is common), up to MAX_PAIRS pairs of
+ *     the rarest remaining words that must co-occur, cheapest first (df_a·df_b/N, assuming independence) — a
+ *     chunk matching just one very common word could only rank low anyway;
+ *  3. if still short (a one-word query), the rarest remaining word whatever its frequency.
+ * Every query lexeme still scores every candidate; the choice only bounds which rows are read. Without
+ * statistics (never refreshed), all lexemes OR-ed. `narrowed` says whether any lexeme was left out.
+ */
+export function candidateQuery(lexemes: readonly QueryLexeme[], n: number): { match: string; narrowed: boolean } {
+  const all = { match: lexemeQuery(lexemes.map((l) => l.lexeme)), narrowed: false }
+  if (n === 0) return all
+  const byDf = [...lexemes].sort((a, b) => a.df - b.df || (a.lexeme < b.lexeme ? -1 : 1))
+  const parts: string[] = []
+  let est = 0
+  let i = 0
+  for (; i < byDf.length && est + byDf[i]!.df <= CANDIDATE_BUDGET; i++) {
+    est += byDf[i]!.df
+    parts.push(quoteLexeme(byDf[i]!.lexeme))
+  }
+  if (est < CANDIDATE_MIN) {
+    // A hyphenated word's parts always co-occur with it and with each other: no narrowing pair among them.
+    const rest = byDf.slice(i).filter((l) => !l.part).slice(0, PAIR_TERMS)
+    const pairs: Array<{ a: string; b: string; est: number }> = []
+    for (let x = 0; x < rest.length; x++) {
+      for (let y = x + 1; y < rest.length; y++) pairs.push({ a: rest[x]!.lexeme, b: rest[y]!.lexeme, est: (rest[x]!.df * rest[y]!.df) / n })
+    }
+    pairs.sort((p, q) => p.est - q.est)
+    for (const p of pairs.slice(0, MAX_PAIRS)) {
+      if (est >= CANDIDATE_MIN && est + p.est > CANDIDATE_BUDGET) break
+      est += p.est
+      parts.push(`(${quoteLexeme(p.a)} & ${quoteLexeme(p.b)})`)
+    }
+  }
+  if (est < CANDIDATE_MIN && i < byDf.length) parts.push(quoteLexeme(byDf[i++]!.lexeme))
+  // Every lexeme OR-ed in on its own: nothing left out (pairs are then subsumed).
+  if (i === byDf.length) return all
+  return { match: parts.join(' | '), narrowed: true }
+}
+
+const quoteLexeme = (l: string) => `'${l.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`
+
+/** A tsquery OR-ing already-normalised lexemes (quoted, so they are not parsed or stemmed again). */
+function lexemeQuery(lexemes: string[]): string {
+  return lexemes.map(quoteLexeme).join(' | ')
+}
+
+async function bm25(
+  tx: Queryable,
+  where: string,
+  params: unknown[],
+  stats: QueryStats,
+  k: number,
+  pool: number,
+): Promise<Map<number, { rank: number; score: number }>> {
+  const out = new Map<number, { rank: number; score: number }>()
+  const { lexemes, corpus } = stats
+  if (lexemes.length === 0) return out
+  const n = corpus ? Math.max(corpus.chunks, ...lexemes.map((l) => l.df)) : 0
+  const terms = lexemes.map((l) => ({ lexeme: l.lexeme, idf: corpus ? idf(l.df, n) : 1 }))
+  const norm = { avgLen: corpus && corpus.avgLen > 0 ? corpus.avgLen : 1, b: corpus ? BM25_B : 0 }
+  // The candidate set is bounded (candidateQuery), so reading it through the GIN index is always right; the
+  // planner's estimate for an OR of lexemes sometimes picks a sequential scan of the whole table instead.
+  await tx.query('set local enable_seqscan = off')
+  const { match, narrowed } = candidateQuery(lexemes, n)
+  let rows = await bm25Rows(tx, where, params, terms, match, norm, pool)
+  // Too few to fill k (e.g. a service filter excluding every chunk with the rare words): widen to every word.
+  if (rows.length < k && narrowed) rows = await bm25Rows(tx, where, params, terms, lexemeQuery(lexemes.map((l) => l.lexeme)), norm, pool)
+  rows.forEach((r, i) => out.set(r.id, { rank: i + 1, score: r.score }))
+  return out
+}
+
+/**
+ * BM25 (k1, b) of the chunks matching `match`, over all query terms. Document length is the number of distinct
+ * lexemes of the chunk's tsv (see termstats.ts). The tsv is read once per candidate: its length, and the part of
+ * it holding the query's lexemes (setweight marks them, ts_filter keeps them) whose position counts are the tfs.
+ */
+async function bm25Rows(
+  tx: Queryable,
+  where: string,
+  params: unknown[],
+  terms: Array<{ lexeme: string; idf: number }>,
+  match: string,
+  norm: { avgLen: number; b: number },
+  pool: number,
+): Promise<Array<{ id: number; score: number }>> {
+  const p = [...params]
+  const L = `$${p.push(terms.map((t) => t.lexeme))}::text[]`
+  const W = `$${p.push(terms.map((t) => t.idf))}::float8[]`
+  const tq = `$${p.push(match)}::tsquery`
+  const lim = `$${p.push(pool)}`
+  const { b, avgLen } = norm
+  const { rows } = await tx.query<{ id: number; score: number }>(
+    `with q as (select * from unnest(${L}, ${W}) q(lexeme, idf)),
+     cand as materialized (
+       select c.id, length(c.tsv) as len, ts_filter(setweight(c.tsv, 'A', ${L}), '{a}') as m
+       from chunks c where ${where} and c.tsv @@ ${tq} limit ${CANDIDATE_CAP})
+     select cand.id,
+       (select sum(q.idf * u.tf * ${BM25_K1 + 1} / (u.tf + ${BM25_K1} * (${1 - b} + ${b} * cand.len / ${avgLen}::float8)))
+        from (select lexeme, coalesce(array_length(positions, 1), 1) as tf from unnest(cand.m)) u
+        join q on q.lexeme = u.lexeme)::float8 as score
+     from cand order by score desc, cand.id limit ${lim}`,
+    p,
+  )
+  return rows
 }

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest'
+import { candidateQuery } from '../../../src/knowledge/search.js'
+import type { QueryLexeme } from '../../../src/knowledge/termstats.js'
+
+const lx = (lexeme: string, df: number, part = false): QueryLexeme => ({ lexeme, df, part })
+
+describe('candidateQuery (which lexemes form the BM25 candidate set)', () => {
+  it('ORs every lexeme when the corpus is small or statistics are missing', () => {
+    const all = [lx('disk', 40), lx('wal', 3), lx('slot', 12)]
+    expect(candidateQuery(all, 0)).toEqual({ match: "'disk' | 'wal' | 'slot'", narrowed: false })
+    expect(candidateQuery(all, 1200)).toEqual({ match: "'disk' | 'wal' | 'slot'", narrowed: false })
+  })
+
+  it('leaves out the commonest words of a big corpus once the rarer ones cover enough rows', () => {
+    const q = candidateQuery([lx('servic', 30_000), lx('wal', 300), lx('slot', 500), lx('error', 25_000)], 100_000)
+    expect(q).toEqual({ match: "'wal' | 'slot'", narrowed: true })
+  })
+
+  it('requires two common words to co-occur when every word is common, never pairing a hyphenated word with its parts', () => {
+    const q = candidateQuery(
+      [lx('payments-api', 8000), lx('payment', 8000, true), lx('api', 20_000, true), lx('timeout', 6000), lx('retri', 5000)],
+      100_000,
+    )
+    expect(q.narrowed).toBe(true)
+    expect(q.match).toContain("('retri' & 'timeout')")
+    expect(q.match).not.toMatch(/'payments-api' & 'payment'|'payment' & 'payments-api'|'api'/)
+  })
+
+  it('still reads the rarest word of a one-word query, however common', () => {
+    expect(candidateQuery([lx('servic', 30_000)], 100_000)).toEqual({ match: "'servic'", narrowed: false })
+    expect(candidateQuery([lx('servic', 30_000), lx('error', 40_000, true)], 100_000)).toEqual({ match: "'servic'", narrowed: true })
+  })
+
+  it('quotes lexemes so that they are not parsed again', () => {
+    expect(candidateQuery([lx("o'brien", 1), lx('c:\\temp', 1)], 0).match).toBe("'o''brien' | 'c:\\\\temp'")
+  })
+})
