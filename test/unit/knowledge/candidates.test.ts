@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { candidateQuery } from '../../../src/knowledge/search.js'
+import { candidateQuery, vectorWeightFor } from '../../../src/knowledge/search.js'
 import type { QueryLexeme } from '../../../src/knowledge/termstats.js'
 
 const lx = (lexeme: string, df: number, part = false): QueryLexeme => ({ lexeme, df, part })
@@ -33,5 +33,16 @@ describe('candidateQuery (which lexemes form the BM25 candidate set)', () => {
 
   it('quotes lexemes so that they are not parsed again', () => {
     expect(candidateQuery([lx("o'brien", 1), lx('c:\\temp', 1)], 0).match).toBe("'o''brien' | 'c:\\\\temp'")
+  })
+})
+
+describe('vectorWeightFor (weight of the vector ranker in the hybrid fusion)', () => {
+  it('gives the local hashing embedder a quarter, a semantic embedder half, and honours a clamped override', () => {
+    expect(vectorWeightFor('local-hash-v1')).toBe(0.25)
+    expect(vectorWeightFor('local-hash-v1-384')).toBe(0.25)
+    expect(vectorWeightFor('openai:text-embedding-3-small')).toBe(0.5)
+    expect(vectorWeightFor('local-hash-v1', 0.6)).toBe(0.6)
+    expect(vectorWeightFor('x', 2)).toBe(1)
+    expect(vectorWeightFor('x', -1)).toBe(0)
   })
 })
