@@ -74,86 +74,99 @@ export async function search(deps: SearchDeps, raw: SearchInput): Promise<Search
   const pool = Math.max(input.k * 4, 40)
   const wantVector = input.mode !== 'fts'
   const wantFts = input.mode !== 'vector'
-  const vec = wantVector ? (await deps.embedder.embed([input.query]))[0]! : null
+  const filters: string[] = [`c.embedding_model = ${sqlLiteral(model.id)}`]
+  const params: unknown[] = []
+  const bind = (v: unknown) => `$${params.push(v)}`
+  if (input.service) filters.push(`c.service = ${bind(input.service)}`)
+  if (input.team) filters.push(`c.team = ${bind(input.team)}`)
+  if (input.kind) filters.push(`c.kind = ${bind(input.kind)}`)
+  const where = filters.join(' and ')
 
-  return deps.db.transaction(async (tx) => {
-    const filters: string[] = [`c.embedding_model = ${sqlLiteral(model.id)}`]
-    const params: unknown[] = []
-    const bind = (v: unknown) => `$${params.push(v)}`
-    if (input.service) filters.push(`c.service = ${bind(input.service)}`)
-    if (input.team) filters.push(`c.team = ${bind(input.team)}`)
-    if (input.kind) filters.push(`c.kind = ${bind(input.kind)}`)
-    const where = filters.join(' and ')
+  // The two rankers run concurrently, each in its own transaction (for its SET LOCALs): on Postgres on two
+  // pooled connections, so hybrid costs about the slower of the two rather than their sum; PGlite, a single
+  // connection, runs them one after the other. Full text is started first so that its SQL runs while the query
+  // is being embedded.
+  const ftsTask = wantFts
+    ? deps.db.transaction(async (tx) => bm25(tx, where, params, await queryStats(tx, input.query), input.k, pool))
+    : Promise.resolve(new Map<number, { rank: number; score: number }>())
+  const vectorTask = wantVector
+    ? deps.embedder.embed([input.query]).then(([vec]) => deps.db.transaction((tx) => vectorSearch(tx, deps, model, where, params, vec!, pool)))
+    : Promise.resolve(new Map<number, { rank: number; similarity: number }>())
+  const [ftsRanks, vectorRanks] = await Promise.all([ftsTask, vectorTask])
 
-    const vectorRanks = new Map<number, { rank: number; similarity: number }>()
-    if (vec) {
-      await tx.query(`set local hnsw.ef_search = ${Math.trunc(deps.efSearch ?? 100)}`)
-      await tx.query('set local hnsw.iterative_scan = relaxed_order')
-      const p = [...params]
-      const qv = `$${p.push(toVectorLiteral(vec))}::vector(${model.dim})`
-      const lim = `$${p.push(pool)}`
-      const expr = vectorExpr(model)
-      // Relaxed ordering can return slightly out-of-order rows: materialize, then re-sort exactly.
-      const { rows } = await tx.query<{ id: number; distance: number }>(
-        `with v as materialized (
-           select c.id, ${expr} <=> ${qv} as distance from chunks c where ${where}
-           order by ${expr} <=> ${qv} limit ${lim})
-         select id, distance from v order by distance, id`,
-        p,
-      )
-      rows.forEach((r, i) => vectorRanks.set(r.id, { rank: i + 1, similarity: 1 - r.distance }))
-    }
+  const w = vectorWeightFor(model.id, deps.vectorWeight)
+  const maxCos = Math.max(0, ...[...vectorRanks.values()].map((r) => r.similarity))
+  const maxBm25 = Math.max(0, ...[...ftsRanks.values()].map((r) => r.score))
+  const fused = new Map<number, number>()
+  // A single mode is that ranker's own order (the weights only matter when both contribute).
+  const wv = ftsRanks.size === 0 ? 1 : vectorRanks.size === 0 ? 0 : w
+  for (const [id, r] of vectorRanks) fused.set(id, (fused.get(id) ?? 0) + (maxCos > 0 ? (wv * r.similarity) / maxCos : 0))
+  for (const [id, r] of ftsRanks) fused.set(id, (fused.get(id) ?? 0) + (maxBm25 > 0 ? ((1 - wv) * r.score) / maxBm25 : 0))
+  const top = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, input.k)
+  if (top.length === 0) return []
 
-    const ftsRanks = wantFts ? await bm25(tx, where, params, await queryStats(tx, input.query), input.k, pool) : new Map<number, { rank: number; score: number }>()
-
-    const w = vectorWeightFor(model.id, deps.vectorWeight)
-    const maxCos = Math.max(0, ...[...vectorRanks.values()].map((r) => r.similarity))
-    const maxBm25 = Math.max(0, ...[...ftsRanks.values()].map((r) => r.score))
-    const fused = new Map<number, number>()
-    // A single mode is that ranker's own order (the weights only matter when both contribute).
-    const wv = ftsRanks.size === 0 ? 1 : vectorRanks.size === 0 ? 0 : w
-    for (const [id, r] of vectorRanks) fused.set(id, (fused.get(id) ?? 0) + (maxCos > 0 ? (wv * r.similarity) / maxCos : 0))
-    for (const [id, r] of ftsRanks) fused.set(id, (fused.get(id) ?? 0) + (maxBm25 > 0 ? ((1 - wv) * r.score) / maxBm25 : 0))
-    const top = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, input.k)
-    if (top.length === 0) return []
-
-    const { rows } = await tx.query<{
-      id: number
-      heading_path: string[]
-      text: string
-      content_hash: string
-      kind: SearchHit['kind']
-      service: string | null
-      team: string | null
-      uri: string
-      title: string
-    }>(
-      `select c.id, c.heading_path, c.text, c.content_hash, c.kind, c.service, c.team, s.uri, s.title
-       from chunks c join sources s on s.id = c.source_id where c.id = any($1::bigint[])`,
-      [top.map(([id]) => id)],
-    )
-    const byId = new Map(rows.map((r) => [r.id, r]))
-    const terms = queryTerms(input.query)
-    return top.flatMap(([id, rrf]) => {
-      const r = byId.get(id)
-      if (!r) return []
-      return [
-        {
-          chunkId: id,
-          sourceUri: r.uri,
-          title: r.title,
-          kind: r.kind,
-          service: r.service,
-          team: r.team,
-          headingPath: r.heading_path,
-          snippet: snippet(r.text, terms),
-          text: r.text,
-          contentHash: r.content_hash,
-          scores: { rrf, vector: vectorRanks.get(id) ?? null, fts: ftsRanks.get(id) ?? null },
-        },
-      ]
-    })
+  const { rows } = await deps.db.query<{
+    id: number
+    heading_path: string[]
+    text: string
+    content_hash: string
+    kind: SearchHit['kind']
+    service: string | null
+    team: string | null
+    uri: string
+    title: string
+  }>(
+    `select c.id, c.heading_path, c.text, c.content_hash, c.kind, c.service, c.team, s.uri, s.title
+     from chunks c join sources s on s.id = c.source_id where c.id = any($1::bigint[])`,
+    [top.map(([id]) => id)],
+  )
+  const byId = new Map(rows.map((r) => [r.id, r]))
+  const terms = queryTerms(input.query)
+  return top.flatMap(([id, rrf]) => {
+    const r = byId.get(id)
+    if (!r) return []
+    return [
+      {
+        chunkId: id,
+        sourceUri: r.uri,
+        title: r.title,
+        kind: r.kind,
+        service: r.service,
+        team: r.team,
+        headingPath: r.heading_path,
+        snippet: snippet(r.text, terms),
+        text: r.text,
+        contentHash: r.content_hash,
+        scores: { rrf, vector: vectorRanks.get(id) ?? null, fts: ftsRanks.get(id) ?? null },
+      },
+    ]
   })
+}
+
+async function vectorSearch(
+  tx: Queryable,
+  deps: SearchDeps,
+  model: { id: string; dim: number },
+  where: string,
+  params: unknown[],
+  vec: number[],
+  pool: number,
+): Promise<Map<number, { rank: number; similarity: number }>> {
+  await tx.query(`set local hnsw.ef_search = ${Math.trunc(deps.efSearch ?? 100)}`)
+  await tx.query('set local hnsw.iterative_scan = relaxed_order')
+  const p = [...params]
+  const qv = `$${p.push(toVectorLiteral(vec))}::vector(${model.dim})`
+  const lim = `$${p.push(pool)}`
+  const expr = vectorExpr(model)
+  // Relaxed ordering can return slightly out-of-order rows: materialize, then re-sort exactly.
+  const { rows } = await tx.query<{ id: number; distance: number }>(
+    `with v as materialized (
+       select c.id, ${expr} <=> ${qv} as distance from chunks c where ${where}
+       order by ${expr} <=> ${qv} limit ${lim})
+     select id, distance from v order by distance, id`,
+    p,
+  )
+  return new Map(rows.map((r, i) => [r.id, { rank: i + 1, similarity: 1 - r.distance }]))
 }
 
 /** Content words of a free-text question (identifiers like lock_timeout or v2026.11.3 stay whole). */
@@ -195,7 +208,7 @@ const CANDIDATE_MIN = 200
  * co-occur). Past it the match is truncated in table order: ranking quality degrades for that query only,
  * latency stays bounded. Never reached below CANDIDATE_CAP chunks in total.
  */
-const CANDIDATE_CAP = 4 * CANDIDATE_BUDGET
+const CANDIDATE_CAP = 2 * CANDIDATE_BUDGET
 /** Pairs are formed among this many of the query's rarest remaining lexemes; at most MAX_PAIRS are used (GIN
  *  evaluates an AND/OR mix item by item over the union of the posting lists involved, so each costs CPU). */
 const PAIR_TERMS = 4
