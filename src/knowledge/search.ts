@@ -201,6 +201,8 @@ function snippet(text: string, terms: string[], width = 240): string {
 /** BM25 parameters: the usual defaults (Robertson & Zaragoza); 0.9/0.4 or 1.6/0.9 measured no better here. */
 const BM25_K1 = 1.2
 const BM25_B = 0.75
+/** Estimated candidate rows (summed document frequencies) the full-text match aims for; see candidateQuery. At
+ *  ~8–10 µs per scored candidate on Postgres at 100k chunks, about 10 ms. Below ~1,000 chunks nothing is left out. */
 const CANDIDATE_BUDGET = 1000
 const CANDIDATE_MIN = 200
 /**
