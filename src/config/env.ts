@@ -52,6 +52,39 @@ export const EnvSchema = z
     WARDEN_POLICY: z.string().min(1).default('ingest/reference/policy.yaml'),
     WARDEN_DEMO_CORPUS: z.string().min(1).default('ingest/corpus'),
 
+    /** Request body limit for the API (bytes); larger bodies get 413. */
+    WARDEN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /** `?wait=true` on alert intake waits at most this long for the assessment before answering 202 without it. */
+    WARDEN_ASSESS_WAIT_MS: z.coerce.number().int().min(0).max(120_000).default(25_000),
+    /** Assessment job queue: workers per process, and how long a claimed job is leased before another worker may retry it. */
+    WARDEN_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(2),
+    WARDEN_JOB_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+    WARDEN_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+    /** Background loops in `warden serve`: proposal expiry sweep and outbox delivery. */
+    WARDEN_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    WARDEN_DELIVER_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+
+    /** Hand-off: approved actions are POSTed here, signed with WARDEN_EXECUTOR_SECRET. Unset → executors claim them via the API. */
+    WARDEN_EXECUTOR_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+    WARDEN_EXECUTOR_SECRET: optionalString,
+
+    /** The identity the CLI acts as for `warden proposals approve|reject|withdraw` (roles comma-separated). */
+    WARDEN_CLI_IDENTITY: optionalString,
+    WARDEN_CLI_ROLES: z.preprocess(emptyToUndefined, z.string().optional()),
+
+    /** Alert source authentication (besides API tokens with the `webhook` role). */
+    WARDEN_GRAFANA_HMAC_SECRET: optionalString,
+    WARDEN_PAGERDUTY_SECRET: optionalString,
+    /** Slack app signing secret (v0 HMAC) and the Slack user → Warden identity/roles map (YAML or JSON file). */
+    WARDEN_SLACK_SIGNING_SECRET: optionalString,
+    WARDEN_SLACK_USERS: optionalString,
+    /** `warden up` demo: create (or reuse) demo tokens and print them. */
+    WARDEN_DEMO_TOKENS: bool.default(true),
+
+    /** Estimated LLM cost in reports (USD per 1M tokens). */
+    WARDEN_LLM_PRICE_INPUT_PER_MTOK: z.coerce.number().min(0).default(0.15),
+    WARDEN_LLM_PRICE_OUTPUT_PER_MTOK: z.coerce.number().min(0).default(0.6),
+
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().default('127.0.0.1'),
     WARDEN_PRETTY_LOGS: bool.default(false),
@@ -78,6 +111,9 @@ export interface Config {
     readonly method: 'jsonSchema' | 'functionCalling'
     readonly timeoutMs: number
   } | null
+  /** The CLI's acting identity for approval commands; null → those commands refuse. */
+  readonly cli: { readonly identity: string; readonly roles: readonly string[] } | null
+  readonly executor: { readonly url: string; readonly secret: string } | null
 }
 
 export class ConfigError extends Error {
@@ -94,6 +130,9 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   // Cross-field rules are checked on the raw values so they are reported together with field errors.
   if (source.WARDEN_EMBEDDINGS === 'openai' && !source.OPENAI_API_KEY?.trim()) {
     problems.push('OPENAI_API_KEY: is required when WARDEN_EMBEDDINGS=openai')
+  }
+  if (source.WARDEN_EXECUTOR_URL?.trim() && !source.WARDEN_EXECUTOR_SECRET?.trim()) {
+    problems.push('WARDEN_EXECUTOR_SECRET: is required when WARDEN_EXECUTOR_URL is set (deliveries are signed)')
   }
   if (!parsed.success || problems.length) throw new ConfigError(problems)
   const env = parsed.data
@@ -121,6 +160,10 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
           timeoutMs: env.WARDEN_LLM_TIMEOUT_MS,
         }
       : null,
+    cli: env.WARDEN_CLI_IDENTITY
+      ? { identity: env.WARDEN_CLI_IDENTITY, roles: (env.WARDEN_CLI_ROLES ?? '').split(',').map((r) => r.trim()).filter(Boolean) }
+      : null,
+    executor: env.WARDEN_EXECUTOR_URL ? { url: env.WARDEN_EXECUTOR_URL, secret: env.WARDEN_EXECUTOR_SECRET! } : null,
   }
   return deepFreeze(config)
 }

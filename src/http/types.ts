@@ -1,0 +1,24 @@
+import type { Logger } from 'pino'
+import type { AssistantDeps } from '../assistant/assess.js'
+import type { Principal } from './auth/roles.js'
+
+/** Per-request variables every route and middleware can read. */
+export type AppEnv = {
+  Variables: {
+    requestId: string
+    logger: Logger
+    /** Set by authentication middleware; null on unauthenticated requests. */
+    principal: Principal | null
+  }
+}
+
+/** Everything the HTTP app needs, built once by `warden serve` (or by a test). Only external things are faked. */
+export interface AppDeps extends AssistantDeps {
+  logger: Logger
+  bodyLimitBytes?: number
+  clock?: () => Date
+  /** `?wait=true` bound for alert intake. */
+  assessWaitMs?: number
+  /** Alert-source authentication besides `webhook` tokens. */
+  sources?: { grafanaHmacSecret?: string; pagerdutySecret?: string }
+}
