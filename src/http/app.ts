@@ -6,6 +6,7 @@ import { errorBody, onError } from './errors.js'
 import { registerAlertRoutes } from './routes/alerts.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerKnowledgeRoutes } from './routes/knowledge.js'
+import { registerSlackRoutes } from './routes/slack.js'
 import type { AppDeps, AppEnv } from './types.js'
 
 // Thin routes: validate, authorise, call a domain verb, map errors. Route groups live in routes/*.ts and
@@ -34,5 +35,6 @@ export function createApp(deps: AppDeps) {
   registerHealthRoutes(app, deps)
   registerKnowledgeRoutes(app, deps)
   registerAlertRoutes(app, deps)
+  registerSlackRoutes(app, deps)
   return app
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { AssistantDeps } from '../assistant/assess.js'
 import type { Principal } from './auth/roles.js'
+import type { SlackDeps } from './slack/types.js'
 
 /** Per-request variables every route and middleware can read. */
 export type AppEnv = {
@@ -21,4 +22,6 @@ export interface AppDeps extends AssistantDeps {
   assessWaitMs?: number
   /** Alert-source authentication besides `webhook` tokens. */
   sources?: { grafanaHmacSecret?: string; pagerdutySecret?: string }
+  /** Slack slash commands and buttons: signing secret and user map. Unset → Slack requests are refused (401). */
+  slack?: SlackDeps
 }
