@@ -3,6 +3,7 @@ import { ConfigError } from '../../config/env.js'
 import { ASSISTANT_ID } from '../../approvals/types.js'
 import { parseYaml, readText } from '../../policy/yaml.js'
 import { TOKEN_ROLES, type Principal } from '../auth/roles.js'
+import type { SlackDeps } from './types.js'
 
 // Slack user → Warden identity and roles, from the file named by WARDEN_SLACK_USERS (YAML; JSON is YAML too).
 // A Slack account carries no Warden roles of its own: only this file grants them, so a user missing from it
@@ -70,3 +71,13 @@ export function loadSlackUsers(path: string): SlackUserMap {
 
 /** Nobody is mapped: Slack requests that verify still get only the usage. */
 export const NO_SLACK_USERS: SlackUserMap = parseSlackUsers({ users: [] }, '(none)')
+
+/**
+ * The server's Slack wiring from its configuration values (WARDEN_SLACK_SIGNING_SECRET, WARDEN_SLACK_USERS):
+ * undefined when neither is set. A secret without a map verifies requests but maps nobody; a map without a
+ * secret is still loaded (so a bad file fails start-up) while every request is refused.
+ */
+export function loadSlackDeps(opts: { signingSecret?: string; usersPath?: string }): SlackDeps | undefined {
+  if (!opts.signingSecret && !opts.usersPath) return undefined
+  return { signingSecret: opts.signingSecret, users: opts.usersPath ? loadSlackUsers(opts.usersPath) : NO_SLACK_USERS }
+}

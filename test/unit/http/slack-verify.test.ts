@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { answerMessage, esc } from '../../../src/http/slack/blocks.js'
 import { isSlackResponseUrl } from '../../../src/http/slack/respond.js'
-import { loadSlackUsers, parseSlackUsers } from '../../../src/http/slack/users.js'
+import { loadSlackDeps, loadSlackUsers, parseSlackUsers } from '../../../src/http/slack/users.js'
 import { slackSignature, verifySlackSignature } from '../../../src/http/slack/verify.js'
 import type { Answer } from '../../../src/assistant/ask.js'
 
@@ -108,6 +108,11 @@ describe('Slack user map', () => {
     expect(loadSlackUsers(path.resolve('ingest/reference/slack-users.yaml')).lookup('T0LARKSPUR', 'U0DEMOSAM')).toMatchObject({ identity: 'sam', roles: ['reviewer', 'sre'] })
     expect(() => loadSlackUsers(path.join(dir, 'bad.yaml'))).toThrow(/bad\.yaml: line \d+, column \d+/)
     expect(() => loadSlackUsers(path.join(dir, 'missing.yaml'))).toThrow(/WARDEN_SLACK_USERS: .*cannot read file \(ENOENT\)/)
+    // Server wiring: nothing configured → no Slack; a secret alone maps nobody; a bad map fails start-up.
+    expect(loadSlackDeps({})).toBeUndefined()
+    expect(loadSlackDeps({ signingSecret: 's' })?.users.lookup('T0009', 'U0J')).toBeNull()
+    expect(loadSlackDeps({ usersPath: path.join(dir, 'u.json') })).toMatchObject({ signingSecret: undefined })
+    expect(() => loadSlackDeps({ signingSecret: 's', usersPath: path.join(dir, 'bad.yaml') })).toThrow(/Invalid configuration/)
   })
 })
 
