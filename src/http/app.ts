@@ -8,6 +8,7 @@ import { registerHealthRoutes } from './routes/health.js'
 import { registerKnowledgeRoutes } from './routes/knowledge.js'
 import { registerSlackRoutes } from './routes/slack.js'
 import type { AppDeps, AppEnv } from './types.js'
+import { registerUiRoutes } from './ui/index.js'
 
 // Thin routes: validate, authorise, call a domain verb, map errors. Route groups live in routes/*.ts and
 // each exports the zod schemas it validates with, for tests and the OpenAPI document.
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps) {
   registerHealthRoutes(app, deps)
   registerKnowledgeRoutes(app, deps)
   registerAlertRoutes(app, deps)
+  registerUiRoutes(app, deps)
   registerSlackRoutes(app, deps)
   return app
 }

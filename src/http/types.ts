@@ -22,6 +22,8 @@ export interface AppDeps extends AssistantDeps {
   assessWaitMs?: number
   /** Alert-source authentication besides `webhook` tokens. */
   sources?: { grafanaHmacSecret?: string; pagerdutySecret?: string }
+  /** Signs reviewer-UI session cookies; unset → a random key per process (a restart logs everyone out). */
+  uiSessionSecret?: string
   /** Slack slash commands and buttons: signing secret and user map. Unset → Slack requests are refused (401). */
   slack?: SlackDeps
 }
