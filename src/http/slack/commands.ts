@@ -14,13 +14,17 @@ import type { SlackDeps, SlackMessage } from './types.js'
 // to read the queue). Slack wants an answer within 3 s: deterministic answers are fast and go inline; with a
 // model configured the command is acknowledged at once and the answer POSTed to response_url.
 
+/** Text Postgres can store: a NUL or an unpaired surrogate would fail the insert (a 500) instead of a 422. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+export const slackString = () => z.string().refine((s) => !UNSTORABLE.test(s), 'contains NUL or an unpaired surrogate')
+
 /** Slack's slash-command form fields we use (it sends more: channel_id, user_name, api_app_id, …). */
 export const SlackCommandInput = z.object({
-  team_id: z.string().min(1).max(64),
-  user_id: z.string().min(1).max(64),
-  command: z.string().startsWith('/').max(64),
-  text: z.string().max(4000).default(''),
-  response_url: z.string().max(2000).optional(),
+  team_id: slackString().min(1).max(64),
+  user_id: slackString().min(1).max(64),
+  command: slackString().startsWith('/').max(64),
+  text: slackString().max(4000).default(''),
+  response_url: slackString().max(2000).optional(),
 })
 export type SlackCommandInput = z.infer<typeof SlackCommandInput>
 

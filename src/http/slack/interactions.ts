@@ -4,7 +4,7 @@ import { reject } from '../../approvals/reject.js'
 import { hasRole, identityOf } from '../auth/roles.js'
 import type { AppDeps } from '../types.js'
 import { APPROVE_ACTION, notice, REJECT_ACTION } from './blocks.js'
-import { unmappedText, type SlackReply, type SlackRequestContext } from './commands.js'
+import { slackString, unmappedText, type SlackReply, type SlackRequestContext } from './commands.js'
 import { isSlackResponseUrl, postToResponseUrl } from './respond.js'
 import type { SlackDeps, SlackMessage } from './types.js'
 
@@ -17,11 +17,11 @@ import type { SlackDeps, SlackMessage } from './types.js'
 
 /** The `payload` form field of an interaction (JSON). Only what we use is checked; Slack sends much more. */
 export const SlackInteractionInput = z.object({
-  type: z.string().min(1).max(64),
-  user: z.object({ id: z.string().min(1).max(64), team_id: z.string().min(1).max(64).optional() }),
-  team: z.object({ id: z.string().min(1).max(64) }).nullish(),
-  actions: z.array(z.object({ action_id: z.string().min(1).max(255), value: z.string().max(2000).optional() })).max(20).optional(),
-  response_url: z.string().max(2000).optional(),
+  type: slackString().min(1).max(64),
+  user: z.object({ id: slackString().min(1).max(64), team_id: slackString().min(1).max(64).optional() }),
+  team: z.object({ id: slackString().min(1).max(64) }).nullish(),
+  actions: z.array(z.object({ action_id: slackString().min(1).max(255), value: slackString().max(2000).optional() })).max(20).optional(),
+  response_url: slackString().max(2000).optional(),
 })
 export type SlackInteractionInput = z.infer<typeof SlackInteractionInput>
 

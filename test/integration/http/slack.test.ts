@@ -149,6 +149,13 @@ describe(`Slack commands and interactions (${backend})`, () => {
     const r2 = await slackPost('interactions', form({ payload: '{not json' }))
     expect(r2.status).toBe(400)
     expect(await r2.json()).toMatchObject({ error: { code: 'invalid_json' } })
+    // Text Postgres cannot store is a 422 before anything is stored, not a 500 from the insert.
+    const assessments = await count('select count(*)::int n from assessments')
+    const nul = await slackPost('commands', commandBody('U0OLIVIA', 'ask why is the disk\u0000 full on orderbook-db?'))
+    expect(nul.status).toBe(422)
+    const lone = await slackPost('interactions', form({ payload: '{"type":"block_actions","user":{"id":"U0SAM"},"team":{"id":"T0LARKSPUR"},"actions":[{"action_id":"approve_proposal","value":"pr_\\ud800"}]}' }))
+    expect(lone.status).toBe(422)
+    expect(await count('select count(*)::int n from assessments')).toBe(assessments)
   })
 
   it('gives unmapped users only the usage: no answer, no queue', async () => {
