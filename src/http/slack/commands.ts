@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import { z } from 'zod'
 import { ask, AskInput } from '../../assistant/ask.js'
 import { listProposals } from '../../approvals/store.js'
-import { hasRole, type Principal } from '../auth/roles.js'
+import { hasRole } from '../auth/roles.js'
 import type { AppDeps } from '../types.js'
 import { answerMessage, notice, QUEUE_MAX, queueMessage, usage } from './blocks.js'
 import { isSlackResponseUrl, postToResponseUrl } from './respond.js'
@@ -94,4 +94,3 @@ async function queue(deps: AppDeps): Promise<SlackMessage> {
   return queueMessage(open.slice(0, QUEUE_MAX), open.length)
 }
 
-export type { Principal }
