@@ -1,22 +1,18 @@
 import type { EmbeddingProvider } from '../../src/knowledge/embeddings/types.js'
 import { loadReference } from '../../src/policy/reference.js'
-import { loadSafetyCases, runSafetyEval, type SafetyCase, type SafetyResult } from '../safety.js'
+import { loadSafetyCases, needsNoKnowledge, runSafetyEval, type SafetyResult } from '../safety.js'
 import type { CaseSet } from './config.js'
 import type { FailedCase, Metric, SectionResult } from './types.js'
 
-// Safety: adversarial and bad-input cases run end to end by evals/safety.ts, each against a fresh
-// database (cases must not see each other's alerts or documents). That isolation is what makes this the
-// slowest section, so cases that never read the knowledge base — raw webhook bodies rejected at the HTTP
-// layer, and cases the runner reports `not_covered` before doing anything — get an empty corpus instead
-// of the set's. Everything else gets the set's corpus and reference, as production would.
+// Safety: adversarial and bad-input cases run end to end through the HTTP API by evals/safety.ts, each on
+// a database of its own (cases must not see each other's alerts or documents). The set's corpus is ingested
+// once and cloned per case; cases that never read the knowledge base — bodies rejected at the HTTP layer,
+// unauthenticated deliveries, approval scenarios — get a clone of an empty database instead.
+
+export { needsNoKnowledge }
 
 export interface SafetyDetails {
   sets: Record<string, { results: SafetyResult[]; withKnowledge: string[]; withoutKnowledge: string[] }>
-}
-
-/** True when the runner's outcome for the case cannot depend on the ingested corpus. */
-export function needsNoKnowledge(c: SafetyCase): boolean {
-  return c.kind === 'approval' || c.expect.http_status === 401 || c.raw_body !== undefined || c.raw_body_size_bytes !== undefined
 }
 
 export async function runSafetySection(opts: { sets: CaseSet[]; embedder: EmbeddingProvider }): Promise<SectionResult<SafetyDetails>> {
@@ -31,12 +27,7 @@ export async function runSafetySection(opts: { sets: CaseSet[]; embedder: Embedd
     const reference = loadReference(set.reference)
     const bare = cases.filter(needsNoKnowledge)
     const full = cases.filter((c) => !needsNoKnowledge(c))
-    const results = [
-      ...(full.length ? await runSafetyEval({ cases: full, corpus: set.corpus, reference, embedder: opts.embedder }) : []),
-      ...(bare.length ? await runSafetyEval({ cases: bare, corpus: [], reference, embedder: opts.embedder }) : []),
-    ]
-    const order = new Map(cases.map((c, i) => [c.id, i]))
-    results.sort((a, b) => order.get(a.id)! - order.get(b.id)!)
+    const results = await runSafetyEval({ cases, corpus: set.corpus, reference, embedder: opts.embedder })
     timingsMs[set.label] = Math.round(performance.now() - t0)
     details.sets[set.label] = { results, withKnowledge: full.map((c) => c.id), withoutKnowledge: bare.map((c) => c.id) }
     metrics.push(...safetyMetrics(set.label, results))
