@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { appendAudit } from '../audit/append.js'
-import type { Database } from '../db/types.js'
+import type { Database, Transaction } from '../db/types.js'
 import { dedupKey, normalizeAlert } from './normalize/index.js'
 import type { AlertSource, CanonicalAlert } from './types.js'
 
@@ -22,7 +22,13 @@ export type ReceiveResult =
 export const newId = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`
 
 export async function receiveAlerts(
-  deps: { db: Database; clock?: () => Date; actor?: string },
+  deps: {
+    db: Database
+    clock?: () => Date
+    actor?: string
+    /** Runs in the storing transaction after each alert (e.g. enqueue its assessment): the two commit together. */
+    onStored?: (tx: Transaction, alert: ReceivedAlert) => Promise<void>
+  },
   input: { format: AlertSource | 'auto'; payload: unknown },
 ): Promise<ReceiveResult> {
   const normalized = normalizeAlert(input.format, input.payload)
@@ -31,7 +37,11 @@ export async function receiveAlerts(
   // All alerts of one delivery are stored together or not at all.
   const alerts = await deps.db.transaction(async (tx) => {
     const out: ReceivedAlert[] = []
-    for (const a of normalized.alerts) out.push(await storeAlert(tx, a, input.payload, now, deps.actor ?? `webhook:${normalized.format}`))
+    for (const a of normalized.alerts) {
+      const stored = await storeAlert(tx, a, input.payload, now, deps.actor ?? `webhook:${normalized.format}`)
+      await deps.onStored?.(tx, stored)
+      out.push(stored)
+    }
     return out
   })
   return { ok: true, format: normalized.format, alerts }

@@ -20,6 +20,8 @@ export interface AppDeps extends AssistantDeps {
   clock?: () => Date
   /** `?wait=true` bound for alert intake. */
   assessWaitMs?: number
+  /** Assessment job queue: lease for jobs run inline by `?wait=true`, attempts before a job is dead. */
+  jobs?: { leaseMs?: number; maxAttempts?: number; backoffMs?: number }
   /** Alert-source authentication besides `webhook` tokens. */
   sources?: { grafanaHmacSecret?: string; pagerdutySecret?: string }
   /** Signs reviewer-UI session cookies; unset → a random key per process (a restart logs everyone out). */

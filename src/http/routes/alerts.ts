@@ -1,36 +1,136 @@
 import type { Hono } from 'hono'
 import { z } from 'zod'
+import { enqueueAssessment } from '../../alerts/jobs/enqueue.js'
+import type { Job } from '../../alerts/jobs/types.js'
 import { getAlert, receiveAlerts } from '../../alerts/receive.js'
-import { assessAlert } from '../../assistant/assess.js'
+import { defaultWorkerId, runOrWait } from '../../alerts/worker.js'
 import { getAssessment } from '../../assistant/store.js'
 import { requireRole } from '../auth/middleware.js'
+import { authenticateSource } from '../auth/sources.js'
 import { ApiError } from '../errors.js'
 import type { AppDeps, AppEnv } from '../types.js'
-import { readJson, validate } from '../validate.js'
+import { validate } from '../validate.js'
+
+// Alert intake. The request stores the alert(s) and, in the same transaction, queues one assessment job per
+// firing alert; workers do the assessing (src/alerts/worker.ts). So intake stays fast and a restart loses
+// nothing. `?wait=true` waits (bounded by assessWaitMs) for the assessment, running the job itself when no
+// worker has it. Resolved deliveries are recorded, never assessed.
 
 export const AlertSourceParam = z.enum(['alertmanager', 'grafana', 'pagerduty', 'generic'])
+export const JobStatusOutput = z.enum(['queued', 'running', 'done', 'failed', 'dead'])
 export const AlertIntakeOutput = z.object({
   format: AlertSourceParam,
-  alerts: z.array(z.object({ alertId: z.string(), created: z.boolean(), status: z.enum(['firing', 'resolved']), assessmentId: z.string().nullable() })),
+  alerts: z.array(
+    z.object({
+      alertId: z.string(),
+      created: z.boolean(),
+      status: z.enum(['firing', 'resolved']),
+      /** The alert's assessment job; null for an alert that is (and was first stored as) resolved. */
+      jobId: z.string().nullable(),
+      jobStatus: JobStatusOutput.nullable(),
+      /** Set once the job is done (at once for a re-delivered, already assessed alert; with `?wait=true`). */
+      assessmentId: z.string().nullable(),
+      /** True while an assessment is queued or running: poll GET /v1/alerts/:id or re-deliver with ?wait=true. */
+      pending: z.boolean(),
+    }),
+  ),
 })
 export type AlertIntakeOutput = z.infer<typeof AlertIntakeOutput>
 
-export function registerAlertRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  app.post('/v1/alerts/:source', requireRole('webhook'), async (c) => {
-    const source = validate(AlertSourceParam, c.req.param('source'))
-    const received = await receiveAlerts({ db: deps.db }, { format: source, payload: await readJson(c) })
-    if (!received.ok) throw new ApiError('validation_failed', received.error.message, received.error.issues)
-    const wait = c.req.query('wait') === 'true'
-    const alerts = []
-    for (const a of received.alerts) {
-      let assessmentId: string | null = null
-      if (a.needsAssessment) {
-        const job = assessAlert(deps, a.alertId)
-        if (wait) assessmentId = (await job).id
-        else job.catch((err) => c.get('logger').error({ err, alertId: a.alertId }, 'assessment failed'))
+export const DEFAULT_ASSESS_WAIT_MS = 25_000
+export const DEFAULT_JOB_MAX_ATTEMPTS = 5
+export const DEFAULT_JOB_LEASE_MS = 60_000
+/** Deeper JSON than any alert format needs; deeper bodies would exhaust the stack when stored. */
+const MAX_JSON_DEPTH = 64
+
+/** The body as JSON from its exact bytes (invalid UTF-8 is not JSON), or 400 `invalid_json`. */
+function parseBody(raw: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw))
+  } catch {
+    throw new ApiError('invalid_json', 'request body is not valid JSON')
+  }
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+const UNSTORABLE = (s: string) => s.includes('\u0000') || LONE_SURROGATE.test(s)
+
+/**
+ * Valid JSON that PostgreSQL cannot store (U+0000, unpaired surrogates in jsonb) or that is nested deeper than
+ * any alert is refused up front with 422, instead of failing inside the transaction as a 500. Iterative, so a
+ * 100,000-level body cannot overflow the stack here either.
+ */
+export function unstorableJson(value: unknown): Array<{ path: string; message: string }> {
+  const issues: Array<{ path: string; message: string }> = []
+  const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: '', depth: 0 }]
+  while (stack.length > 0 && issues.length < 10) {
+    const { v, path, depth } = stack.pop()!
+    if (typeof v === 'string') {
+      if (UNSTORABLE(v)) issues.push({ path, message: 'contains U+0000 or an unpaired surrogate' })
+    } else if (v && typeof v === 'object') {
+      if (depth >= MAX_JSON_DEPTH) {
+        issues.push({ path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` })
+        continue
       }
-      alerts.push({ ...a, assessmentId })
+      for (const [k, child] of Object.entries(v)) {
+        const at = path ? `${path}.${k}` : k
+        if (UNSTORABLE(k)) issues.push({ path: at, message: 'key contains U+0000 or an unpaired surrogate' })
+        stack.push({ v: child, path: at, depth: depth + 1 })
+      }
     }
+  }
+  return issues
+}
+
+const assessmentOf = (job: Pick<Job, 'status' | 'result'> | null) =>
+  job?.status === 'done' && typeof job.result?.assessmentId === 'string' ? job.result.assessmentId : null
+
+export function registerAlertRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  // One id per process for jobs this process runs inline for `?wait=true` (claims are per job, so one id is enough).
+  const inlineWorkerId = `${defaultWorkerId()}/inline`
+  const leaseMs = deps.jobs?.leaseMs ?? DEFAULT_JOB_LEASE_MS
+  const maxAttempts = deps.jobs?.maxAttempts ?? DEFAULT_JOB_MAX_ATTEMPTS
+
+  app.post('/v1/alerts/:source', async (c) => {
+    const source = validate(AlertSourceParam, c.req.param('source'))
+    // The exact bytes, read once: signatures are over them, and JSON is parsed from them only once verified.
+    const raw = new Uint8Array(await c.req.arrayBuffer())
+    const auth = authenticateSource({ source, header: (n) => c.req.header(n), body: raw, bearer: c.get('principal'), secrets: deps.sources, now: deps.clock?.() ?? new Date() })
+    if (!auth.ok) throw new ApiError(auth.code, auth.message)
+    c.set('principal', auth.principal)
+    const payload = parseBody(raw)
+    const issues = unstorableJson(payload)
+    if (issues.length) throw new ApiError('validation_failed', 'request body has text that cannot be stored', issues)
+
+    const jobs = new Map<string, Job>()
+    const received = await receiveAlerts(
+      {
+        db: deps.db,
+        clock: deps.clock,
+        actor: auth.principal.via.startsWith('source:') ? `webhook:${source}` : `webhook:${source}:${auth.principal.identity}`,
+        onStored: async (tx, a) => {
+          if (a.status === 'firing') jobs.set(a.alertId, (await enqueueAssessment(tx, a.alertId, { maxAttempts }, deps.clock?.())).job)
+        },
+      },
+      { format: source, payload },
+    )
+    if (!received.ok) throw new ApiError('validation_failed', received.error.message, received.error.issues)
+
+    if (c.req.query('wait') === 'true') {
+      const waitMs = deps.assessWaitMs ?? DEFAULT_ASSESS_WAIT_MS
+      const log = c.get('logger')
+      const open = [...jobs.entries()].filter(([, j]) => j.status !== 'done' && j.status !== 'dead')
+      const settled = await Promise.all(
+        open.map(([alertId, j]) => runOrWait(deps, j.id, waitMs, { leaseMs, backoffMs: deps.jobs?.backoffMs, workerId: inlineWorkerId, logger: log }).then((job) => [alertId, job] as const)),
+      )
+      for (const [alertId, job] of settled) if (job) jobs.set(alertId, job)
+    }
+
+    const alerts = received.alerts.map((a) => {
+      const job = jobs.get(a.alertId) ?? null
+      const assessmentId = assessmentOf(job)
+      return { alertId: a.alertId, created: a.created, status: a.status, jobId: job?.id ?? null, jobStatus: job?.status ?? null, assessmentId, pending: job !== null && assessmentId === null && job.status !== 'dead' }
+    })
     return c.json(AlertIntakeOutput.parse({ format: received.format, alerts }), 202)
   })
 
