@@ -67,11 +67,16 @@ export function deterministicDraft(input: {
   }
 
   const motivating = [alertRef, tel?.ref, catalogRef].filter((r): r is string => Boolean(r))
+  const kind = typeof pack.catalogSlice?.kind === 'string' ? pack.catalogSlice.kind : null
+  // A past incident of the same class and the service's own runbook are what a reviewer checks the
+  // suggestion against, so they are cited beside the alert, telemetry and catalog entry.
+  const sameClass = cases.find((i) => i.meta.failure_class === c.failureClass)
+  const ownRunbook = runbooks.find((r) => c.service !== null && r.meta.service === c.service) ?? runbooks[0]
   const actions: Draft['actions'] = input.candidates.map((a) => ({
     actionId: a.actionId,
     params: a.params,
-    rationale: `The policy lists ${a.actionId} for ${c.failureClass.replace(/_/g, ' ')} on this kind of service; params from ${Object.values(a.sources).join(', ')}.`,
-    citations: motivating,
+    rationale: actionRationale(a, c.failureClass, kind, sameClass),
+    citations: [...motivating, ...[sameClass?.ref, ownRunbook?.ref].filter((r): r is string => Boolean(r))],
   }))
 
   const where = c.service ? ` on ${c.service}` : ''
@@ -80,6 +85,23 @@ export function deterministicDraft(input: {
       ? `The evidence does not point to a failure class${where}; the steps below come from the closest runbook passages.`
       : `This looks like it may be ${c.failureClass.replace(/_/g, ' ')}${where}; the causes below are possibilities to check, not conclusions.`
   return { summary, causes, steps, similarIncidents, actions }
+}
+
+/**
+ * The rationale of a suggested action states only what the evidence pack holds, because the guard's facts
+ * check (invariant 4) applies to it like to any statement: the action id, param names and policy
+ * wording are not in the evidence ("restart_workload", "to_revision"), so they are never written here
+ * (the action id and params travel beside the rationale). Class names are written as words, param names
+ * with spaces, and param sources name evidence (alert labels, telemetry change ids, the catalog).
+ */
+export function actionRationale(a: CandidateAction, failureClass: string, kind: string | null, sameClass: EvidenceItem | undefined): string {
+  const words = (s: string) => s.replace(/_/g, ' ')
+  const sources = Object.entries(a.sources).map(([param, from]) => `${words(param)} from ${from === 'classification' ? 'the classified service' : from}`)
+  return [
+    `Suggested because the alert may be ${words(failureClass)}, a failure class the policy recommends this action for${kind ? ` on ${kind} services` : ''}.`,
+    ...(sameClass && typeof sameClass.meta.incident_id === 'string' ? [`A similar past incident, ${sameClass.meta.incident_id}, was classed the same way.`] : []),
+    `Parameters: ${sources.join('; ')}.`,
+  ].join(' ')
 }
 
 function lowerFirst(s: string): string {
