@@ -108,7 +108,8 @@ describe(`alert intake (${backend})`, () => {
 
     it('?wait=true answers with the assessment of every firing alert of the delivery', async () => {
       const p = amPayload({ name: 'KubePodCrashLooping', fingerprint: 'am-wait-1', labels: { namespace: 'shop', container: 'cart-api' }, summary: 'cart-api crash looping', description: 'restarted 9 times, OOMKilled' })
-      p.alerts.push({ ...p.alerts[0]!, fingerprint: 'am-wait-2', labels: { ...p.alerts[0]!.labels, container: 'checkout-api' } })
+      const second: Json = { ...p.alerts[0]!, fingerprint: 'am-wait-2', labels: { ...p.alerts[0]!.labels, container: 'checkout-api' } }
+      ;(p.alerts as Json[]).push(second)
       const out = await accepted(await post('alertmanager?wait=true', JSON.stringify(p), bearer()))
       expect(out.alerts).toHaveLength(2)
       for (const a of out.alerts) {
