@@ -1,5 +1,6 @@
 import type { EvidencePack, Intervention } from '../types.js'
 import { certaintyProblem, factProblem, packEvidence, partitionCitations } from './evidence.js'
+import { detectInjection, packMetadataTexts, type InjectionFinding } from './injection.js'
 import { clip } from './text.js'
 
 // Chat answers get the draft rules, sentence by sentence: each sentence must cite the pack, state only
@@ -16,6 +17,8 @@ export interface AnswerSentence {
 export function guardAnswer(input: { sentences: AnswerSentence[]; pack: EvidencePack }): {
   sentences: AnswerSentence[]
   interventions: Intervention[]
+  /** Instructions found in the pack's ingested metadata (passage titles and text are the caller's to scan). */
+  injection: InjectionFinding[]
 } {
   const ev = packEvidence(input.pack)
   const interventions: Intervention[] = []
@@ -36,5 +39,8 @@ export function guardAnswer(input: { sentences: AnswerSentence[]; pack: Evidence
     }
     kept.push(unknown.length > 0 ? { ...sentence, citations } : sentence)
   })
-  return { sentences: kept, interventions }
+  // An answer proposes nothing, so a finding only flags it; the reader must know the sources tried to instruct.
+  const injection = detectInjection(packMetadataTexts(input.pack))
+  for (const f of injection) interventions.push({ type: 'injection_flagged', where: f.where, detail: `${f.pattern}: "${clip(f.excerpt)}"` })
+  return { sentences: kept, interventions, injection }
 }

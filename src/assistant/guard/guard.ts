@@ -1,6 +1,6 @@
 import type { Draft, EvidencePack, Intervention, SuggestedAction } from '../types.js'
 import { certaintyProblem, factProblem, packEvidence, partitionCitations, type PackEvidence } from './evidence.js'
-import type { InjectionFinding } from './injection.js'
+import { detectInjection, mergeFindings, packMetadataTexts, type InjectionFinding } from './injection.js'
 import { clip, joinSentences, splitSentences } from './text.js'
 
 // The guard is where the assistant's output is bounded in code. Whatever produced the draft (the
@@ -31,6 +31,8 @@ export interface GuardResult {
   draft: Draft
   interventions: Intervention[]
   refused: null | 'data_unsafe' | 'low_confidence'
+  /** The caller's findings plus the guard's own scan of the pack's ingested metadata: flag the output when non-empty. */
+  injection: InjectionFinding[]
 }
 
 type Note = (type: Intervention['type'], where: string, detail: string) => void
@@ -126,9 +128,11 @@ export function guardDraft(input: GuardInput): GuardResult {
     return [{ where, v: { ...v, params: { ...check.params } } }]
   })
 
-  // e. injection: the untrusted text tried to instruct; nothing it could have influenced is proposed
-  for (const f of input.injection) note('injection_flagged', f.where, `${f.pattern}: "${clip(f.excerpt)}"`)
-  if (input.injection.length > 0 && actions.length > 0) {
+  // e. injection: the untrusted text tried to instruct; nothing it could have influenced is proposed.
+  // The pack's ingested metadata is scanned here, whoever built the pack, so no caller can forget it.
+  const injection = mergeFindings(input.injection, detectInjection(packMetadataTexts(input.pack)))
+  for (const f of injection) note('injection_flagged', f.where, `${f.pattern}: "${clip(f.excerpt)}"`)
+  if (injection.length > 0 && actions.length > 0) {
     note('actions_withheld', 'actions', 'untrusted text contained instructions; actions need a human to propose them')
     actions = []
   }
@@ -155,5 +159,5 @@ export function guardDraft(input: GuardInput): GuardResult {
     similarIncidents: similar.map((s) => s.v),
     actions: actions.map((a) => a.v),
   }
-  return { draft: out, interventions, refused }
+  return { draft: out, interventions, refused, injection }
 }

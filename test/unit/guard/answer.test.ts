@@ -23,6 +23,6 @@ describe('guardAnswer', () => {
 
   it('is idempotent', () => {
     const first = guardAnswer({ sentences: [{ text: 'Possibly the deploy v2026.11.3.', citations: ['E1', 'E5'] }], pack })
-    expect(guardAnswer({ sentences: first.sentences, pack })).toEqual({ sentences: first.sentences, interventions: [] })
+    expect(guardAnswer({ sentences: first.sentences, pack })).toEqual({ sentences: first.sentences, interventions: [], injection: [] })
   })
 })

@@ -8,7 +8,7 @@ const types = (is: Intervention[]) => is.map((i) => `${i.type} ${i.where}`)
 describe('guardDraft', () => {
   it('passes a draft that follows every rule through untouched', () => {
     const r = guardDraft(input())
-    expect(r).toEqual({ draft: cleanDraft, interventions: [], refused: null })
+    expect(r).toEqual({ draft: cleanDraft, interventions: [], refused: null, injection: [] })
     expect(Draft.safeParse(r.draft).success).toBe(true)
   })
 
