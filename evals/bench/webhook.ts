@@ -18,7 +18,7 @@ import { fmt, formatTable, loadAvg, onCleanup, positiveInt, progress, REPO_ROOT,
 // Reported beside the targets from the issue (≥ 200 alerts/s, p99 ≤ 100 ms, 0 errors, RSS growth < 10 %).
 // Nothing is asserted: this is a measurement tool. The database is dropped and re-created at start.
 //
-// Usage: npm run bench:webhook -- [--duration 60] [--connections 10] [--database-url postgres://…/warden_bench] [--keep] [--json]
+// Usage: npm run bench:webhook -- [--duration 60] [--ask-duration N] [--connections 10] [--workers N] [--database-url postgres://…/warden_bench] [--keep] [--json]
 
 const TARGET = { alertsPerSec: 200, p99Ms: 100, errors: 0, rssGrowthPct: 10 }
 
@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '60' },
     'ask-duration': { type: 'string' },
     connections: { type: 'string', default: '10' },
+    /** Assessment workers in the server (WARDEN_WORKER_CONCURRENCY); 0 separates intake cost from assessment cost. */
+    workers: { type: 'string' },
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/warden_bench' },
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -76,6 +78,7 @@ async function prepare(): Promise<{ webhook: string; oncall: string; questions: 
 async function startServer(): Promise<{ url: string; child: ChildProcess }> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>), DATABASE_URL: dbUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', WARDEN_DEMO_TOKENS: 'false' }
   delete env.OPENAI_API_KEY // deterministic mode
+  if (args.workers !== undefined) env.WARDEN_WORKER_CONCURRENCY = args.workers
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   onCleanup(() => void child.kill('SIGTERM'))
   let stderr = ''
@@ -191,7 +194,7 @@ runMain(async () => {
   if (args.json) return void process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   process.stdout.write(
     [
-      `Webhook benchmark — warden serve on PostgreSQL, deterministic mode, ${connections} connections, load average at start ${loadAtStart}`,
+      `Webhook benchmark — warden serve on PostgreSQL, deterministic mode, ${connections} connections, workers ${args.workers ?? 'default'}, load average at start ${loadAtStart}`,
       '',
       formatTable(['route', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors / non-2xx', 'server RSS', 'RSS growth'], rows),
       '',
