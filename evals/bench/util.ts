@@ -2,8 +2,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createHash } from 'node:crypto'
 import pg from 'pg'
+import type { Database } from '../../src/db/index.js'
 import type { EmbeddingProvider } from '../../src/knowledge/embeddings/types.js'
+import { ensureModelIndex, toVectorLiteral } from '../../src/knowledge/models.js'
+import { docContext, KINDS, passage, SERVICES, TEAMS, type Rng } from './synth.js'
 
 // Shared plumbing for the benchmarks: scratch databases/dirs that are always cleaned up (even on Ctrl-C or a
 // thrown error), a counting embedder, percentiles and a plain-text table printer.
@@ -167,4 +171,116 @@ export function positiveInt(raw: string, flag: string): number {
   const n = Number(raw)
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--${flag}: expected a positive integer, got "${raw}"`)
   return n
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Synthetic knowledge base at scale (bench:assess; the same loading scheme as bench:retrieval's bulk load)
+
+/** Passages to sample for questions while loading, without holding every passage in memory. */
+export interface SyntheticSample {
+  text: string
+  service: string
+}
+
+/**
+ * Inserts `size` synthetic chunks (size / perSource sources, round-robin over synth.ts's services, kinds and
+ * teams) in batches of ~1,000 chunks, one transaction per batch, vectors from `embedder`. Not runIngest: the
+ * pipeline maintains the HNSW graph row by row and would take many minutes at 100k; call buildIndexAfterLoad
+ * afterwards (one bulk HNSW build) and refreshCorpusStats. Returns a reservoir sample of passages.
+ */
+export async function bulkLoadSynthetic(
+  db: Database,
+  embedder: EmbeddingProvider,
+  rng: Rng,
+  size: number,
+  opts: { perSource?: number; samples?: number; label?: string; uriPrefix?: string } = {},
+): Promise<{ sources: number; seconds: number; embedSeconds: number; samples: SyntheticSample[] }> {
+  const perSource = opts.perSource ?? 5
+  const nSamples = opts.samples ?? 0
+  const label = opts.label ?? `synthetic@${size}`
+  const prefix = opts.uriPrefix ?? 'bench://synthetic/'
+  const nSources = Math.ceil(size / perSource)
+  const samples: SyntheticSample[] = []
+  let seen = 0
+  let embedMs = 0
+  let written = 0
+  const t0 = performance.now()
+  const sourcesPerBatch = Math.max(1, Math.floor(1000 / perSource))
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex')
+  for (let s0 = 0; s0 < nSources; s0 += sourcesPerBatch) {
+    const src = { uri: [] as string[], kind: [] as string[], title: [] as string[], service: [] as string[], team: [] as string[], hash: [] as string[] }
+    const ch = { srcIdx: [] as number[], ord: [] as number[], heading: [] as string[], text: [] as string[], indexText: [] as string[], hash: [] as string[] }
+    for (let s = s0; s < Math.min(nSources, s0 + sourcesPerBatch); s++) {
+      const service = SERVICES[s % SERVICES.length]!
+      const ctx = docContext(rng, service)
+      const title = `${service} ${ctx.topic.slice(0, 3).join(' ')} ${s}`
+      const local = src.uri.length
+      src.uri.push(`${prefix}${s}`)
+      src.kind.push(KINDS[s % KINDS.length]!)
+      src.title.push(title)
+      src.service.push(service)
+      src.team.push(TEAMS[s % TEAMS.length]!)
+      const texts: string[] = []
+      for (let ord = 0; ord < Math.min(perSource, size - s * perSource); ord++) {
+        const text = passage(rng, ctx)
+        const heading = `Section ${ord + 1}`
+        texts.push(text)
+        ch.srcIdx.push(local)
+        ch.ord.push(ord)
+        ch.heading.push(heading)
+        ch.text.push(text)
+        ch.indexText.push(`${title}\n${heading}\n${text}`)
+        ch.hash.push(sha(text))
+        seen++
+        if (samples.length < nSamples) samples.push({ text, service })
+        else if (nSamples > 0) {
+          const j = Math.floor(rng() * seen)
+          if (j < nSamples) samples[j] = { text, service }
+        }
+      }
+      src.hash.push(sha(texts.join('\n')))
+    }
+    const t = performance.now()
+    const vectors = await embedder.embed(ch.indexText)
+    embedMs += performance.now() - t
+    await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number; uri: string }>(
+        `insert into sources (uri, kind, origin, title, service, team, content_hash, embedding_model, status, created_run_id, updated_run_id)
+         select t.uri, t.kind, $7, t.title, t.service, t.team, t.hash, $8, 'active', 'bench', 'bench'
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) as t(uri, kind, title, service, team, hash)
+         returning id, uri`,
+        [src.uri, src.kind, src.title, src.service, src.team, src.hash, prefix, embedder.id],
+      )
+      const idByUri = new Map(rows.map((r) => [r.uri, r.id]))
+      const at = (i: number) => ch.srcIdx.map((k) => [src.uri, src.title, src.kind, src.service, src.team][i]![k]!)
+      await tx.query(
+        `insert into chunks (source_id, ord, heading_path, text, index_text, content_hash, embedding, embedding_model,
+                             embedding_dim, kind, service, team)
+         select t.source_id, t.ord, array[t.title, t.heading], t.text, t.index_text, t.hash, t.embedding::vector, $12, $13,
+                t.kind, t.service, t.team
+         from unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::text[], $10::text[], $11::text[])
+              as t(source_id, ord, title, heading, text, index_text, hash, embedding, kind, service, team)`,
+        [at(0).map((u) => idByUri.get(u)!), ch.ord, at(1), ch.heading, ch.text, ch.indexText, ch.hash, vectors.map(toVectorLiteral), at(2), at(3), at(4), embedder.id, embedder.dim],
+      )
+    })
+    written += ch.text.length
+    if ((s0 / sourcesPerBatch) % 10 === 9 || written >= size) progress(`${label}: loaded ${written}/${size} chunks (${fmt(written / ((performance.now() - t0) / 1000), 0)} chunks/s)`)
+  }
+  return { sources: nSources, seconds: (performance.now() - t0) / 1000, embedSeconds: embedMs / 1000, samples }
+}
+
+/**
+ * One bulk HNSW build for the embedder's model (ensureModelIndex, a no-op if it exists), then ANALYZE.
+ * maintenance_work_mem must hold the whole graph or pgvector falls back to a much slower on-disk build.
+ */
+export async function buildIndexAfterLoad(db: Database, embedder: EmbeddingProvider, maintenanceWorkMem = '1GB'): Promise<number> {
+  const t = performance.now()
+  await db.transaction(async (tx) => {
+    await tx.query(`set local maintenance_work_mem = '${maintenanceWorkMem.replace(/[^0-9A-Za-z]/g, '')}'`)
+    await ensureModelIndex(tx, { id: embedder.id, dim: embedder.dim })
+  })
+  await db.query('analyze chunks')
+  await db.query('analyze sources')
+  return (performance.now() - t) / 1000
 }
