@@ -28,7 +28,7 @@ const USAGE = `usage: npm run eval -- [options]
   --only LIST                comma-separated sections: ${SECTIONS.join(',')} (default all)
   --fake-llm                 llm mode against a scripted local fake OpenAI-compatible server (no key, no network)
   --price-in USD --price-out USD   prices per 1M prompt/completion tokens for the cost estimate
-                             (default: llm.price_per_1m_tokens in the thresholds file)
+                             (default: WARDEN_LLM_PRICE_INPUT_PER_MTOK / WARDEN_LLM_PRICE_OUTPUT_PER_MTOK from config)
   --out DIR                  where report.json and summary.md go (default evals/out)
   --thresholds FILE          thresholds file (default evals/thresholds.yaml)
   --json                     print report.json instead of the summary
@@ -111,11 +111,15 @@ async function main(): Promise<number> {
   if (mode === 'llm') {
     const priceIn = num('price-in', args['price-in'])
     const priceOut = num('price-out', args['price-out'])
-    const filePrices = thresholds.llm?.price_per_1m_tokens
+    // Configuration is the one source of prices (the same figures every report uses); flags override it per run.
+    const part = (flag: number | undefined, option: string, variable: string) => (flag !== undefined ? option : variable)
     const prices = {
-      input: priceIn ?? filePrices?.input ?? 0,
-      output: priceOut ?? filePrices?.output ?? 0,
-      source: priceIn !== undefined || priceOut !== undefined ? 'command-line flags' : filePrices ? `${path.relative(process.cwd(), thresholdsFile)} (llm.price_per_1m_tokens${thresholds.llm?.model ? `, for ${thresholds.llm.model}` : ''})` : 'no prices configured',
+      input: priceIn ?? config.env.WARDEN_LLM_PRICE_INPUT_PER_MTOK,
+      output: priceOut ?? config.env.WARDEN_LLM_PRICE_OUTPUT_PER_MTOK,
+      source:
+        priceIn !== undefined && priceOut !== undefined
+          ? 'command-line flags'
+          : `${part(priceIn, '--price-in', 'WARDEN_LLM_PRICE_INPUT_PER_MTOK')} / ${part(priceOut, '--price-out', 'WARDEN_LLM_PRICE_OUTPUT_PER_MTOK')} from ${priceIn === undefined && priceOut === undefined ? 'config' : 'flag and config'}`,
     }
     if (args['fake-llm']) {
       fake = await startScriptedFake()

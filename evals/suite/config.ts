@@ -79,13 +79,9 @@ export const ThresholdsFile = z
   .object({
     version: z.number().int().min(1),
     measured: z.string().optional(),
-    llm: z
-      .object({
-        model: z.string().optional(),
-        price_per_1m_tokens: z.object({ input: z.number().min(0), output: z.number().min(0) }).strict(),
-      })
-      .strict()
-      .optional(),
+    // Prices for the cost estimate used to live here; they are configuration now (one source for every
+    // report): WARDEN_LLM_PRICE_INPUT_PER_MTOK / WARDEN_LLM_PRICE_OUTPUT_PER_MTOK, or --price-in/--price-out.
+    llm: z.never({ error: 'LLM prices are configuration now: set WARDEN_LLM_PRICE_INPUT_PER_MTOK / WARDEN_LLM_PRICE_OUTPUT_PER_MTOK (or pass --price-in/--price-out) and remove the llm block' }).optional(),
     metrics: z.record(z.string(), Bound).superRefine((m, ctx) => {
       for (const id of Object.keys(m)) if (!/^[a-z0-9_.-]+$/.test(id)) ctx.addIssue({ code: 'custom', path: [id], message: 'metric ids are lower-case dotted names (see summary.md)' })
     }),

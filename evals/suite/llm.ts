@@ -154,7 +154,17 @@ export interface LlmComparison {
   calls: number
   callsOk: number
   callLatencyMs: { p50: number | null; p95: number | null }
-  tokens: { prompt: number; completion: number; casesWithTokens: number; promptPerCase: number; completionPerCase: number }
+  tokens: {
+    prompt: number
+    completion: number
+    casesWithTokens: number
+    promptPerCase: number
+    completionPerCase: number
+  }
+  /** Spread over the cases that called the model (the evidence budget bounds the prompt). */
+  tokensPerCase: { promptP50: number | null; promptMax: number | null; completionP50: number | null; completionMax: number | null }
+  /** Every case that called the model: its tokens and estimated cost (report.json; the summary shows the spread). */
+  perCase: Array<{ set: string; kind: OutputCheck['kind']; caseId: string; prompt: number; completion: number; costUsd: number }>
   cost: { prices: Prices; totalUsd: number; perCaseUsd: number }
   deterministic: PassStats
   llm: PassStats
@@ -177,7 +187,10 @@ export function compareLlm(opts: {
   const withTokens = opts.llm.filter((o) => o.provenance?.tokens)
   const prompt = withTokens.reduce((n, o) => n + o.provenance!.tokens!.prompt, 0)
   const completion = withTokens.reduce((n, o) => n + o.provenance!.tokens!.completion, 0)
-  const totalUsd = (prompt * opts.prices.input + completion * opts.prices.output) / 1e6
+  const usd = (p: number, c: number) => (p * opts.prices.input + c * opts.prices.output) / 1e6
+  const totalUsd = usd(prompt, completion)
+  const promptEach = withTokens.map((o) => o.provenance!.tokens!.prompt)
+  const completionEach = withTokens.map((o) => o.provenance!.tokens!.completion)
   // Per case that actually called the model (a refused question never reaches it).
   const cases = withTokens.length || 1
   const llmById = new Map(opts.llmMetrics.map((m) => [m.id.replace(/^llm\./, ''), m]))
@@ -189,6 +202,16 @@ export function compareLlm(opts: {
     callsOk: opts.calls.filter((c) => c.ok).length,
     callLatencyMs: { p50: percentile(opts.calls.map((c) => c.latencyMs), 50), p95: percentile(opts.calls.map((c) => c.latencyMs), 95) },
     tokens: { prompt, completion, casesWithTokens: withTokens.length, promptPerCase: round(prompt / cases, 1), completionPerCase: round(completion / cases, 1) },
+    tokensPerCase: {
+      promptP50: percentile(promptEach, 50),
+      promptMax: promptEach.length ? Math.max(...promptEach) : null,
+      completionP50: percentile(completionEach, 50),
+      completionMax: completionEach.length ? Math.max(...completionEach) : null,
+    },
+    perCase: withTokens.map((o) => {
+      const t = o.provenance!.tokens!
+      return { set: o.set, kind: o.kind, caseId: o.caseId, prompt: t.prompt, completion: t.completion, costUsd: round(usd(t.prompt, t.completion), 8) }
+    }),
     cost: { prices: opts.prices, totalUsd: round(totalUsd, 6), perCaseUsd: round(totalUsd / cases, 8) },
     deterministic: passStats(opts.det),
     llm: passStats(opts.llm),

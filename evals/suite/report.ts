@@ -58,7 +58,7 @@ function llmSection(r: SuiteReport): string[] {
     '',
     `- model calls: ${l.calls} (${l.callsOk} returned a valid structured reply); call latency p50 ${ms(l.callLatencyMs.p50)}, p95 ${ms(l.callLatencyMs.p95)}`,
     `- end-to-end latency per draft/answer: deterministic p50 ${ms(l.deterministic.latencyMs.p50)} / p95 ${ms(l.deterministic.latencyMs.p95)}; LLM p50 ${ms(l.llm.latencyMs.p50)} / p95 ${ms(l.llm.latencyMs.p95)}`,
-    `- tokens: ${l.tokens.prompt} prompt + ${l.tokens.completion} completion; ${l.tokens.casesWithTokens} of ${l.llm.outputs} cases reported usage: ${l.tokens.promptPerCase} prompt + ${l.tokens.completionPerCase} completion per such case`,
+    `- tokens: ${l.tokens.prompt} prompt + ${l.tokens.completion} completion; ${l.tokens.casesWithTokens} of ${l.llm.outputs} cases reported usage: ${l.tokens.promptPerCase} prompt + ${l.tokens.completionPerCase} completion per such case (prompt p50 ${l.tokensPerCase.promptP50 ?? '—'}, max ${l.tokensPerCase.promptMax ?? '—'}; completion p50 ${l.tokensPerCase.completionP50 ?? '—'}, max ${l.tokensPerCase.completionMax ?? '—'}; every case in report.json \`llm.perCase\`)`,
     `- estimated cost: $${l.cost.totalUsd.toFixed(4)} for the run, $${l.cost.perCaseUsd.toFixed(6)} per case that called the model, at $${l.cost.prices.input} / $${l.cost.prices.output} per 1M prompt / completion tokens (${l.cost.prices.source})`,
     `- drafts/answers from the model: ${l.llm.llmUsed} of ${l.llm.outputs}; fallbacks to the deterministic draft: ${l.llm.fallbacks}`,
     '',

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { parseThresholds } from '../../../evals/suite/config.js'
 import type { SuiteReport } from '../../../evals/suite/index.js'
 import { runEval } from './run-eval.js'
 
@@ -22,9 +23,14 @@ describe('eval --mode llm', () => {
     expect(fs.existsSync(path.join(tmp, 'nokey'))).toBe(false)
   })
 
+  it('prices are configuration: a thresholds file still carrying the old llm block is refused with the variables to set', () => {
+    expect(() => parseThresholds('version: 1\nllm:\n  price_per_1m_tokens: { input: 1, output: 2 }\nmetrics: {}\n')).toThrow(/WARDEN_LLM_PRICE_INPUT_PER_MTOK/)
+  })
+
   it('--fake-llm runs grounding through the LLM path and reports beside the deterministic figures', async () => {
     const out = path.join(tmp, 'fake')
-    const r = await runEval(['--mode', 'llm', '--fake-llm', '--only', 'grounding', '--price-in', '1', '--price-out', '2', '--out', out, '--quiet'])
+    // Prices: the output price from configuration, the input price overridden by its flag.
+    const r = await runEval(['--mode', 'llm', '--fake-llm', '--only', 'grounding', '--price-in', '1', '--out', out, '--quiet'], { WARDEN_LLM_PRICE_INPUT_PER_MTOK: '7', WARDEN_LLM_PRICE_OUTPUT_PER_MTOK: '2' })
     expect(r.code, r.stdout + r.stderr).toBe(0)
     const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as SuiteReport
     const l = report.llm!
@@ -51,13 +57,22 @@ describe('eval --mode llm', () => {
     expect(l.tokens.prompt).toBeGreaterThan(0)
     expect(l.tokens.casesWithTokens).toBeGreaterThan(0)
     expect(l.callLatencyMs.p50).not.toBeNull()
-    expect(l.cost.prices).toMatchObject({ input: 1, output: 2, source: 'command-line flags' })
+    expect(l.cost.prices).toMatchObject({ input: 1, output: 2 })
+    expect(l.cost.prices.source).toMatch(/--price-in \/ WARDEN_LLM_PRICE_OUTPUT_PER_MTOK/)
     expect(l.cost.totalUsd).toBeCloseTo((l.tokens.prompt * 1 + l.tokens.completion * 2) / 1e6, 6)
+    // Tokens per case: every case that called the model, summing to the totals.
+    expect(l.perCase).toHaveLength(l.tokens.casesWithTokens)
+    expect(l.perCase.reduce((n, c) => n + c.prompt, 0)).toBe(l.tokens.prompt)
+    expect(l.perCase.reduce((n, c) => n + c.completion, 0)).toBe(l.tokens.completion)
+    expect(l.tokensPerCase.promptMax).toBe(Math.max(...l.perCase.map((c) => c.prompt)))
+    expect(l.perCase.every((c) => c.costUsd > 0 && c.caseId !== '')).toBe(true)
     expect(l.deltas.map((d) => d.id)).toContain('grounding.citation_resolution')
     const summary = fs.readFileSync(path.join(out, 'summary.md'), 'utf8')
     expect(summary).toMatch(/## LLM path vs deterministic/)
     expect(summary).toMatch(/\| http_error \| \d+ \|/)
     expect(summary).toMatch(/\| certainty_language_removed \| \d+ \| \d+ \|/)
     expect(summary).toMatch(/estimated cost: \$/)
+    expect(summary).toMatch(/prompt p50 \d+, max \d+; completion p50 \d+, max \d+/)
+    expect(summary).toMatch(/latency per draft\/answer: deterministic p50 \d+ ms \/ p95 \d+ ms; LLM p50 \d+ ms \/ p95 \d+ ms/)
   }, 600_000)
 })

@@ -19,7 +19,6 @@ describe('thresholds file', () => {
   it('the committed evals/thresholds.yaml parses and names the required metrics', () => {
     const t = loadThresholds(DEFAULT_THRESHOLDS)
     expect(t.version).toBeGreaterThanOrEqual(1)
-    expect(t.llm?.price_per_1m_tokens.input).toBeGreaterThan(0)
     for (const id of [
       'retrieval.external.hybrid.passage_r5', 'retrieval.external.hybrid.passage_mrr', 'retrieval.demo.hybrid.passage_r5', 'retrieval.demo.hybrid.passage_mrr',
       'retrieval.external.hybrid_margin.passage_r5', 'retrieval.demo.hybrid_margin.passage_r5',
