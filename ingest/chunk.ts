@@ -14,7 +14,7 @@ export interface ChunkOptions {
   minChars?: number
 }
 
-export const CHUNK_DEFAULTS = { maxChars: 1000, overlapChars: 120, minChars: 200 } as const
+export const CHUNK_DEFAULTS = { maxChars: 1500, overlapChars: 150, minChars: 300 } as const
 
 /**
  * Identifies the chunking output for a given input; the pipeline mixes it into source hashes so that a

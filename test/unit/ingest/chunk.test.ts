@@ -49,8 +49,8 @@ describe('chunkSource: single sections', () => {
   })
 
   it('splits a long section into ordered pieces within maxChars, with overlap, losing no words', async () => {
-    const text = prose(80)
-    expect(text.length).toBeGreaterThan(4000)
+    const text = prose(120)
+    expect(text.length).toBeGreaterThan(4 * CHUNK_DEFAULTS.maxChars)
     const chunks = await chunkSource(src([sec(['Triage'], text)]))
     expect(chunks.length).toBeGreaterThanOrEqual(5)
     expect(chunks.map((c) => c.ord)).toEqual(chunks.map((_, i) => i))
@@ -63,13 +63,13 @@ describe('chunkSource: single sections', () => {
     for (const c of chunks) expect(c.text).toMatch(/^Sentence \d+ /)
     // Every sentence survives.
     const joined = chunks.map((c) => c.text).join('\n')
-    for (let i = 0; i < 80; i++) expect(joined).toContain(`Sentence ${i} explains`)
+    for (let i = 0; i < 120; i++) expect(joined).toContain(`Sentence ${i} explains`)
   })
 
   it('overlaps consecutive pieces by whole paragraphs totalling at most overlapChars', async () => {
     // 60-char paragraphs ("Sentence 14 explains … detail."): the splitter carries the trailing paragraphs
-    // whose lengths, separators not counted, fit in overlapChars (120) into the next piece — here exactly two.
-    const chunks = await chunkSource(src([sec(['Triage'], prose(60, 1))]))
+    // whose lengths, separators not counted, fit in overlapChars (150) into the next piece — here exactly two.
+    const chunks = await chunkSource(src([sec(['Triage'], prose(90, 1))]))
     expect(chunks.length).toBeGreaterThanOrEqual(4)
     for (let i = 1; i < chunks.length; i++) {
       const prev = chunks[i - 1]!.text
@@ -134,6 +134,7 @@ describe('chunkSource: merging small sections', () => {
 
   it('stops merging once the group reaches minChars or the merge would exceed maxChars', async () => {
     const big = 'b'.repeat(990)
+    // The bounds this case was written for (the defaults until chunker heading-aware-1:1500/150/300).
     const chunks = await chunkSource(
       src([
         sec(['M', 'a'], 'small a'),
@@ -141,6 +142,7 @@ describe('chunkSource: merging small sections', () => {
         sec(['M', 'c'], 'c'.repeat(250)), // b is not small, so c stays alone
         sec(['M', 'd'], 'small d'),
       ]),
+      { maxChars: 1000, overlapChars: 120, minChars: 200 },
     )
     expect(chunks.map((c) => [c.headingPath.slice(1).join(' > '), c.text.length])).toEqual([
       ['M > a', 7],
@@ -187,7 +189,7 @@ describe('chunkSource: end to end and determinism', () => {
     const paths = [...new Set(chunks.map((c) => c.headingPath.join(' / ')))]
     expect(paths).toEqual([T, `${T} / Symptoms`, `${T} / Mitigation / Drop the slot`, `${T} / Mitigation / Restart`])
     expect(chunks.find((c) => c.text.includes('pg_drop_replication_slot'))!.text).toContain('# not a heading')
-    for (const c of chunks) expect(c.text.length).toBeLessThanOrEqual(1000)
+    for (const c of chunks) expect(c.text.length).toBeLessThanOrEqual(CHUNK_DEFAULTS.maxChars)
   })
 
   it('is deterministic, and hashes change with the heading path as well as the text', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, it, expect } from 'vitest'
-import { chunkSource } from '../../../ingest/chunk.js'
+import { CHUNK_DEFAULTS, chunkSource } from '../../../ingest/chunk.js'
 import { looksLikeFeed, parseFeed } from '../../../ingest/parse/feed.js'
 import type { ParseResult, ParsedSource } from '../../../ingest/types.js'
 
@@ -222,7 +222,7 @@ describe('parseFeed: the real rajivonai Cloud & Platform feed', () => {
     const chunks = await Promise.all(items.map((s) => chunkSource(s)))
     const all = chunks.flat()
     expect(all.length).toBeGreaterThan(86 * 5)
-    expect(Math.max(...all.map((c) => c.text.length))).toBeLessThanOrEqual(1000)
+    expect(Math.max(...all.map((c) => c.text.length))).toBeLessThanOrEqual(CHUNK_DEFAULTS.maxChars)
     items.forEach((s, i) => {
       expect(chunks[i]!.map((c) => c.ord)).toEqual(chunks[i]!.map((_, j) => j))
       expect(chunks[i]!.every((c) => c.headingPath[0] === s.title && c.indexText.startsWith(`${s.title}\n`))).toBe(true)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { candidateQuery, vectorWeightFor } from '../../../src/knowledge/search.js'
+import { candidateQuery, lengthPriorFor, vectorWeightFor } from '../../../src/knowledge/search.js'
 import type { QueryLexeme } from '../../../src/knowledge/termstats.js'
 
 const lx = (lexeme: string, df: number, part = false): QueryLexeme => ({ lexeme, df, part })
@@ -37,12 +37,23 @@ describe('candidateQuery (which lexemes form the BM25 candidate set)', () => {
 })
 
 describe('vectorWeightFor (weight of the vector ranker in the hybrid fusion)', () => {
-  it('gives the local hashing embedder a quarter, a semantic embedder half, and honours a clamped override', () => {
-    expect(vectorWeightFor('local-hash-v1')).toBe(0.25)
-    expect(vectorWeightFor('local-hash-v1-384')).toBe(0.25)
+  it('gives the local hashing embedder a fifth, a semantic embedder half, and honours a clamped override', () => {
+    expect(vectorWeightFor('local-hash-v1')).toBe(0.2)
+    expect(vectorWeightFor('local-hash-v1-384')).toBe(0.2)
     expect(vectorWeightFor('openai:text-embedding-3-small')).toBe(0.5)
     expect(vectorWeightFor('local-hash-v1', 0.6)).toBe(0.6)
     expect(vectorWeightFor('x', 2)).toBe(1)
     expect(vectorWeightFor('x', -1)).toBe(0)
+  })
+})
+
+describe('lengthPriorFor (exponent of the vector ranker length prior)', () => {
+  it('applies to the local hashing embedder only, and honours a clamped override', () => {
+    expect(lengthPriorFor('local-hash-v1')).toBe(0.3)
+    expect(lengthPriorFor('local-hash-v1-384')).toBe(0.3)
+    expect(lengthPriorFor('openai:text-embedding-3-small')).toBe(0)
+    expect(lengthPriorFor('openai:text-embedding-3-small', 0.2)).toBe(0.2)
+    expect(lengthPriorFor('x', 2)).toBe(1)
+    expect(lengthPriorFor('x', -1)).toBe(0)
   })
 })
