@@ -70,6 +70,24 @@ export async function serveCommand(opts: { demo?: boolean }): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'))
 }
 
+/**
+ * `warden worker`: the background work without the HTTP API. Assessments are CPU work in this process; on a
+ * busy intake, run API replicas with WARDEN_WORKER_CONCURRENCY=0 and assess in worker processes (Postgres only:
+ * the embedded database admits one process).
+ */
+export async function workerCommand(): Promise<void> {
+  const ctx = await openContext()
+  const deps = assistantDeps(ctx)
+  await recordPolicyLoad(ctx.db, deps.reference.policy)
+  const concurrency = Math.max(1, ctx.config.env.WARDEN_WORKER_CONCURRENCY)
+  const config = { ...ctx.config, env: { ...ctx.config.env, WARDEN_WORKER_CONCURRENCY: concurrency } }
+  const background = startBackgroundWork({ deps, config, logger: ctx.logger })
+  process.stdout.write(`Warden worker running (${concurrency} assessment slots, database: ${ctx.db.kind}); Ctrl-C stops it after jobs in flight\n`)
+  const stop = () => void background.stop().then(() => ctx.close()).then(() => process.exit(0), () => process.exit(1))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
 /** `warden up` on the embedded database with no tokens yet: one token per demo role, shown once. */
 async function createDemoTokens(db: Database): Promise<Array<[string, string]>> {
   const { rows } = await db.query<{ n: number }>('select count(*)::int as n from api_tokens')
