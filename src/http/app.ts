@@ -3,10 +3,15 @@ import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import { bearerAuth } from './auth/middleware.js'
 import { errorBody, onError } from './errors.js'
+import { registerOpenApiRoute } from './openapi.js'
 import { registerAlertRoutes } from './routes/alerts.js'
+import { registerAuditRoutes } from './routes/audit.js'
+import { registerHandoffRoutes } from './routes/handoffs.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerKnowledgeRoutes } from './routes/knowledge.js'
+import { registerProposalRoutes } from './routes/proposals.js'
 import { registerSlackRoutes } from './routes/slack.js'
+import { registerTokenRoutes } from './routes/tokens.js'
 import type { AppDeps, AppEnv } from './types.js'
 import { registerUiRoutes } from './ui/index.js'
 
@@ -36,6 +41,11 @@ export function createApp(deps: AppDeps) {
   registerHealthRoutes(app, deps)
   registerKnowledgeRoutes(app, deps)
   registerAlertRoutes(app, deps)
+  registerProposalRoutes(app, deps)
+  registerHandoffRoutes(app, deps)
+  registerAuditRoutes(app, deps)
+  registerTokenRoutes(app, deps)
+  registerOpenApiRoute(app)
   registerUiRoutes(app, deps)
   registerSlackRoutes(app, deps)
   return app
