@@ -1,9 +1,15 @@
 import { Command } from 'commander'
 import { askCommand, assessCommand, replayCommand } from './assistant.js'
+import { auditExportCommand, auditVerifyCommand } from './audit.js'
+import { bootConfig } from './context.js'
 import { evalClassifyCommand, evalRetrievalCommand, evalSafetyCommand } from './eval.js'
 import { ingestCommand, runsCommand, showCommand } from './ingest.js'
+import {
+  proposalsApproveCommand, proposalsListCommand, proposalsRejectCommand, proposalsShowCommand, proposalsSweepCommand, proposalsWithdrawCommand, type CliIdentity,
+} from './proposals.js'
 import { searchCommand } from './search.js'
-import { serveCommand } from './serve.js'
+import { serveCommand, workerCommand } from './serve.js'
+import { tokensCreateCommand, tokensListCommand, tokensRevokeCommand } from './tokens.js'
 
 const program = new Command()
 program.name('warden').description('Incident assistant whose AI is bounded by design').showHelpAfterError()
@@ -70,6 +76,54 @@ program
   .command('up')
   .description('one-command start on embedded defaults: demo corpus ingested if empty, then serve')
   .action(() => serveCommand({ demo: true }))
+
+program
+  .command('worker')
+  .description('run assessment jobs, the expiry sweep and hand-off delivery without the HTTP API (Postgres: any number of processes)')
+  .action(workerCommand)
+
+// Decisions act as the identity configured for this CLI (WARDEN_CLI_IDENTITY / WARDEN_CLI_ROLES), never one
+// named on the command line: a flag would let anyone at the terminal approve as anybody.
+const cliIdentity = (): CliIdentity | null => {
+  const cli = bootConfig().cli
+  return cli ? { id: cli.identity, roles: cli.roles } : null
+}
+
+const proposalsCmd = program.command('proposals').description('the approval queue: list, show and decide proposals (as WARDEN_CLI_IDENTITY)')
+proposalsCmd
+  .command('list')
+  .description('proposals, newest first')
+  .option('--status <status>', 'proposed|approved|rejected|expired|withdrawn|handed_off')
+  .option('-n, --limit <n>', 'how many', '20')
+  .option('--json')
+  .action(proposalsListCommand)
+proposalsCmd.command('show').description('a proposal with its preconditions, approvals, hand-off and audit trail').argument('<id>').option('--json').action(proposalsShowCommand)
+for (const [verb, run] of [['approve', proposalsApproveCommand], ['reject', proposalsRejectCommand], ['withdraw', proposalsWithdrawCommand]] as const) {
+  proposalsCmd
+    .command(verb)
+    .description(`${verb} a proposal as WARDEN_CLI_IDENTITY with WARDEN_CLI_ROLES (exit 1 with the reason when refused)`)
+    .argument('<id>')
+    .option('--reason <text>')
+    .option('--json')
+    .action((id: string, opts: { reason?: string; json?: boolean }) => run(id, opts, cliIdentity()))
+}
+proposalsCmd.command('sweep').description('expire overdue proposals now').option('--json').action(proposalsSweepCommand)
+
+const auditCmd = program.command('audit').description('the hash-chained audit log')
+auditCmd.command('verify').description('walk the chain; exit 1 and report the first broken link').option('--json').action(auditVerifyCommand)
+auditCmd.command('export').description('write the log as JSONL (one row per line, bodies verbatim) to stdout').option('--since <time>', 'ISO 8601 time').action(auditExportCommand)
+
+const tokensCmd = program.command('tokens').description('API tokens (stored hashed; the secret is printed once)')
+tokensCmd
+  .command('create')
+  .description('create a token and print its secret once')
+  .requiredOption('--name <name>')
+  .requiredOption('--identity <identity>', 'who the token acts as (never `assistant`)')
+  .requiredOption('--roles <roles>', 'comma-separated: API roles (webhook, oncall, reviewer, executor, admin) and approver roles (sre, dba, oncall-lead, …)')
+  .option('--json')
+  .action(tokensCreateCommand)
+tokensCmd.command('list').description('tokens (never secrets or hashes)').option('--json').action(tokensListCommand)
+tokensCmd.command('revoke').description('revoke a token at once').argument('<id>').action(tokensRevokeCommand)
 
 const evalCmd = program.command('eval').description('evaluation runners')
 evalCmd
