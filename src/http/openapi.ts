@@ -128,9 +128,27 @@ const ERROR_TEXT: Record<number, string> = {
   422: 'Input does not match the schema: details lists every failing path', 503: 'Not ready',
 }
 
-function operation(d: RouteDescriptor): Record<string, unknown> {
-  const params = pathParams(d.path).map((name) => ({
-    name, in: 'path', required: true,
+/**
+ * OpenAPI treats `/v1/alerts/{source}` and `/v1/alerts/{id}` as the same path (templated names do not count),
+ * so routes whose paths differ only in parameter names share the first one's key; their parameters take the
+ * key's names and say what they really are.
+ */
+function documentedPaths(routes: readonly RouteDescriptor[]): Map<RouteDescriptor, { key: string; names: string[] }> {
+  const byShape = new Map<string, RouteDescriptor>()
+  const out = new Map<RouteDescriptor, { key: string; names: string[] }>()
+  for (const d of routes) {
+    const shape = d.path.replace(/:[A-Za-z_][A-Za-z0-9_]*/g, ':')
+    const first = byShape.get(shape) ?? d
+    byShape.set(shape, first)
+    out.set(d, { key: openApiPath(first.path), names: pathParams(first.path) })
+  }
+  return out
+}
+
+function operation(d: RouteDescriptor, names: string[]): Record<string, unknown> {
+  const params = pathParams(d.path).map((name, i) => ({
+    name: names[i] ?? name, in: 'path', required: true,
+    ...(names[i] && names[i] !== name ? { description: `the ${name}` } : {}),
     schema: name === 'source' && d.path.startsWith('/v1/alerts/') ? jsonSchema(AlertSourceParam, 'input') : { type: 'string' },
   }))
   const query = d.query ? jsonSchema(d.query, 'input') : null
@@ -160,7 +178,7 @@ function operation(d: RouteDescriptor): Record<string, unknown> {
 
 export function buildOpenApi(opts: { version?: string; routes?: readonly RouteDescriptor[] } = {}): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {}
-  for (const d of opts.routes ?? ROUTES) (paths[openApiPath(d.path)] ??= {})[d.method.toLowerCase()] = operation(d)
+  for (const [d, { key, names }] of documentedPaths(opts.routes ?? ROUTES)) (paths[key] ??= {})[d.method.toLowerCase()] = operation(d, names)
   return {
     openapi: '3.1.0',
     info: {
