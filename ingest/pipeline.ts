@@ -118,7 +118,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
       for (const uri of await listActiveUris(db, origin)) {
         if (seen.has(uri)) continue
         await db.transaction(async (tx) => {
-          await relaxCommit(tx)
+          await relaxCommit(tx, db)
           if (await tombstoneSource(tx, uri, runId)) {
             const item: RunItem = { ...blankItem(uri), outcome: 'tombstoned', detail: `no longer present in ${origin}` }
             items.push(item)
@@ -199,7 +199,7 @@ async function indexSource(
     const item: RunItem = { ...base, outcome: existing ? 'updated' : 'new', reason, chunks: chunks.length, ms: 0 }
     t = performance.now()
     await deps.db.transaction(async (tx) => {
-      await relaxCommit(tx)
+      await relaxCommit(tx, deps.db)
       const id = await upsertSource(tx, src, { origin, contentHash, embeddingModel: deps.embedder.id, runId })
       await replaceChunks(tx, id, src, chunks, vectors, { id: deps.embedder.id, dim: deps.embedder.dim })
       if (src.telemetry) await upsertTelemetry(tx, id, src.telemetry, contentHash)
@@ -222,9 +222,11 @@ async function indexSource(
  * transaction, and what survives is consistent). Acceptable because the index is derived data: the next run
  * sees those sources as new or changed by their hashes and writes them again. It removes a WAL fsync per
  * source, the largest cost after HNSW maintenance. Run bookkeeping (insertRun, finishRun) keeps durable commits.
+ * Postgres only: embedded PGlite's server is this process, so a mere kill of the CLI (not a machine crash)
+ * would lose the unflushed tail, and a killed run must leave its committed sources for the next one to skip.
  */
-async function relaxCommit(tx: Queryable): Promise<void> {
-  await tx.query('set local synchronous_commit = off')
+async function relaxCommit(tx: Queryable, db: Database): Promise<void> {
+  if (db.kind === 'postgres') await tx.query('set local synchronous_commit = off')
 }
 
 function blankItem(uri: string): RunItem {
