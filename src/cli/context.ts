@@ -6,6 +6,7 @@ import { createEmbeddingProvider } from '../knowledge/embeddings/index.js'
 import type { EmbeddingProvider } from '../knowledge/embeddings/types.js'
 import type { AssistantDeps } from '../assistant/assess.js'
 import { createLlmClient, type LlmClient } from '../assistant/llm.js'
+import { logRedaction } from '../http/redact.js'
 import { ReferenceFileError } from '../policy/errors.js'
 import { loadReference, type Reference } from '../policy/reference.js'
 
@@ -34,7 +35,8 @@ export function bootConfig(): Config {
 export function createLogger(config: Config): Logger {
   return pino({
     level: config.env.LOG_LEVEL,
-    redact: { paths: ['*.apiKey', '*.token', '*.authorization', 'config.env.OPENAI_API_KEY', 'req.headers.authorization'], censor: '[redacted]' },
+    // Credentials never reach the log, at any depth (src/http/redact.ts).
+    ...logRedaction(),
   }, pino.destination(2))
 }
 
