@@ -34,6 +34,8 @@ export interface RouteDescriptor {
   /** Body optional (an empty request body reads as `{}`). */
   bodyOptional?: boolean
   response?: z.ZodType
+  /** Success body media type when it is not JSON (default application/json). */
+  contentType?: string
   /** Success status (default 200). */
   status?: number
   /** Other success status, e.g. 200 for an idempotent re-create answered by 201. */
@@ -80,6 +82,10 @@ export const ROUTES: readonly RouteDescriptor[] = Object.freeze([
   { method: 'GET', path: '/healthz', roles: [], operationId: 'healthz', tag: 'health', summary: 'Liveness', response: HealthOutput },
   { method: 'GET', path: '/readyz', roles: [], operationId: 'readyz', tag: 'health', summary: 'Readiness: database, migrations, knowledge, policy in force', response: ReadyOutput, errors: [503] },
   { method: 'GET', path: '/openapi.json', roles: [], operationId: 'openapi', tag: 'health', summary: 'This document', response: StoredRecord },
+  {
+    method: 'GET', path: '/metrics', roles: [], operationId: 'metrics', tag: 'health', summary: 'Prometheus metrics (text exposition format)', contentType: 'text/plain; version=0.0.4',
+    description: 'Unauthenticated, for in-cluster scraping: do not expose it publicly. Names and labels: README, "Observability".',
+  },
 
   {
     method: 'POST', path: '/v1/alerts/:source', roles: ['webhook'], operationId: 'receiveAlert', tag: 'alerts', summary: 'Alert intake (Alertmanager, Grafana, PagerDuty, generic)',
@@ -161,7 +167,7 @@ function operation(d: RouteDescriptor, names: string[]): Record<string, unknown>
   if (d.body) (errors.add(400), errors.add(413), errors.add(422))
   if (d.query || params.length > 0) errors.add(422)
   if (params.length > 0) errors.add(404)
-  const ok = { description: d.summary, content: { 'application/json': { schema: d.response ? jsonSchema(d.response, 'output') : {} } } }
+  const ok = { description: d.summary, content: { [d.contentType ?? 'application/json']: { schema: d.response ? jsonSchema(d.response, 'output') : d.contentType ? { type: 'string' } : {} } } }
   const responses: Record<string, unknown> = { [String(d.status ?? 200)]: ok }
   if (d.alsoStatus) responses[String(d.alsoStatus.status)] = { ...ok, description: d.alsoStatus.description }
   for (const s of [...errors].sort()) responses[String(s)] = { description: ERROR_TEXT[s] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { AssistantDeps } from '../assistant/assess.js'
 import type { Principal } from './auth/roles.js'
+import type { Metrics } from './metrics.js'
 import type { SlackDeps } from './slack/types.js'
 
 /** Per-request variables every route and middleware can read. */
@@ -28,4 +29,6 @@ export interface AppDeps extends AssistantDeps {
   uiSessionSecret?: string
   /** Slack slash commands and buttons: signing secret and user map. Unset → Slack requests are refused (401). */
   slack?: SlackDeps
+  /** Prometheus registry and request timer (src/http/metrics.ts); createApp builds one when absent. */
+  metrics?: Metrics
 }

@@ -1,0 +1,274 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { matchedRoutes } from 'hono/route'
+import type { Logger } from 'pino'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { AlertSource } from '../alerts/types.js'
+import type { JobStatus } from '../alerts/jobs/types.js'
+import { ProposalStatus } from '../approvals/types.js'
+import type { LlmFailure } from '../assistant/llm.js'
+import { InterventionType } from '../assistant/types.js'
+import type { Queryable } from '../db/types.js'
+import type { AppEnv } from './types.js'
+
+// Prometheus metrics for one app, in its own Registry (tests build many apps in one process). Request timings
+// are observed in process. Domain figures live in the database and are read from it when scraped: every replica
+// then reports the same numbers and they survive restarts (aggregate them with max(), not sum(), across
+// replicas). Totals of append-only rows (alerts, assessments, interventions, fallbacks, tokens) are exposed as
+// counters, so rate() means what it says; states (proposals, jobs, ingest runs) as gauges.
+
+export interface MetricsOptions {
+  /** Where domain figures are read at scrape time; without it only process and HTTP metrics are exposed. */
+  db?: Queryable
+  logger?: Logger
+  clock?: () => Date
+  /** Node process metrics (CPU, memory, event loop lag, GC). Default true. */
+  defaultMetrics?: boolean
+  /** Latency quantiles are computed over this many most recent assessments / proposals (default 1000). */
+  window?: number
+}
+
+export interface Metrics {
+  registry: Registry
+  httpDuration: Histogram<'method' | 'route' | 'status'>
+  /** Observes every request after the rest of the chain, including errors turned into responses by onError. */
+  middleware: MiddlewareHandler<AppEnv>
+}
+
+const ALERT_SOURCES: readonly AlertSource[] = ['alertmanager', 'grafana', 'pagerduty', 'generic']
+const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'done', 'failed', 'dead']
+const INGEST_STATUSES = ['running', 'complete', 'failed', 'abandoned'] as const
+const LLM_FAILURES: readonly LlmFailure[] = ['timeout', 'http_error', 'refusal', 'no_tool_call', 'malformed', 'schema_violation']
+const QUANTILES = [['0.5', 'p50'], ['0.95', 'p95'], ['0.99', 'p99']] as const
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+
+/**
+ * The registered route pattern (`/v1/alerts/:source`), never the raw path: one series per route, whatever
+ * clients send. The last non-middleware match is the handler's route even when a middleware answered first
+ * (401 from bearerAuth, 413 from the body limit); a request no route matched is `unmatched`.
+ */
+export function routeLabel(c: Context): string {
+  const routes = matchedRoutes(c)
+  for (let i = routes.length - 1; i >= 0; i--) if (routes[i]!.method !== 'ALL') return routes[i]!.path
+  return 'unmatched'
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry()
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+  const clock = opts.clock ?? (() => new Date())
+  const window = opts.window ?? 1000
+
+  const httpDuration = new Histogram({
+    name: 'warden_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    // Up to 30 s: alert intake with ?wait=true may wait WARDEN_ASSESS_WAIT_MS (25 s by default).
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  })
+  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const end = httpDuration.startTimer()
+    let status = 500
+    try {
+      await next()
+      status = c.res.status
+    } finally {
+      end({ method: HTTP_METHODS.has(c.req.method) ? c.req.method : 'OTHER', route: routeLabel(c), status: String(status) })
+    }
+  }
+  if (!opts.db) return { registry, httpDuration, middleware }
+  const db = opts.db
+
+  const collectErrors = new Counter({ name: 'warden_metrics_collect_errors_total', help: 'Scrape-time database reads that failed, by collector (their series are left out of that scrape)', labelNames: ['collector'] as const, registers: [registry] })
+  const collectSeconds = new Gauge({ name: 'warden_metrics_collect_duration_seconds', help: 'Time the last scrape spent reading domain figures from the database', registers: [registry] })
+
+  // One database read per scrape, shared by every collector below: prom-client calls all collect() callbacks
+  // at once, so the first starts the read and the rest await the same promise.
+  let inflight: Promise<Snapshot> | null = null
+  const snapshot = () =>
+    (inflight ??= loadSnapshot(db, { window, now: clock() }, (collector, err) => {
+      collectErrors.inc({ collector })
+      opts.logger?.warn({ err, collector }, 'metrics: database read failed')
+    })
+      .then((s) => (collectSeconds.set(s.seconds), s))
+      .finally(() => (inflight = null)))
+
+  // Metrics whose series are all rewritten from the snapshot at every scrape.
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (m: Counter<L>, s: Snapshot) => void) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry], async collect() { const s = await snapshot(); this.reset(); fill(this, s) } })
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (m: Gauge<L>, s: Snapshot) => void) =>
+    new Gauge<L>({ name, help, labelNames, registers: [registry], async collect() { const s = await snapshot(); this.reset(); fill(this, s) } })
+  const add = (m: Counter<string>, labels: Record<string, string>, v: number) => m.inc(labels, v)
+
+  counter('warden_alerts_received_total', 'Alerts stored, by source (a re-delivery is the same alert)', ['source'], (m, s) => {
+    if (!s.alerts) return
+    for (const source of ALERT_SOURCES) add(m, { source }, s.alerts.find((r) => r.source === source)?.alerts ?? 0)
+  })
+  counter('warden_alert_deliveries_total', 'Alert webhook deliveries, by source (re-deliveries included)', ['source'], (m, s) => {
+    if (!s.alerts) return
+    for (const source of ALERT_SOURCES) add(m, { source }, s.alerts.find((r) => r.source === source)?.deliveries ?? 0)
+  })
+  counter('warden_assessments_total', 'Assessments (alerts) and answers (questions) stored, by subject, mode and outcome', ['subject', 'mode', 'outcome'], (m, s) => {
+    if (!s.assessments) return
+    for (const subject of ['alert', 'question']) for (const mode of ['deterministic', 'llm']) for (const outcome of ['assessed', 'unsure', 'refused']) add(m, { subject, mode, outcome }, 0)
+    for (const r of s.assessments) add(m, { subject: r.subject, mode: r.mode, outcome: r.outcome }, r.n)
+  })
+  counter('warden_llm_fallbacks_total', 'LLM calls that failed and fell back to the deterministic draft, by reason', ['reason'], (m, s) => {
+    if (!s.assessments) return
+    for (const reason of LLM_FAILURES) add(m, { reason }, 0)
+    for (const r of s.assessments) if (r.fallbackReason !== null) add(m, { reason: (LLM_FAILURES as readonly string[]).includes(r.fallbackReason) ? r.fallbackReason : 'other' }, r.n)
+  })
+  counter('warden_llm_tokens_total', 'Tokens sent to and received from the model, by kind (prompt, completion) and path (llm: the model draft was used; fallback: it was not)', ['kind', 'path'], (m, s) => {
+    if (!s.assessments) return
+    for (const r of s.assessments) {
+      if (r.promptTokens === null) continue
+      const path = r.mode === 'llm' ? 'llm' : 'fallback'
+      add(m, { kind: 'prompt', path }, r.promptTokens)
+      add(m, { kind: 'completion', path }, r.completionTokens ?? 0)
+    }
+  })
+  counter('warden_guard_interventions_total', 'Guard interventions recorded on stored assessments and answers, by type', ['type'], (m, s) => {
+    if (!s.interventions) return
+    for (const type of InterventionType.options) add(m, { type }, 0)
+    for (const r of s.interventions) add(m, { type: (InterventionType.options as readonly string[]).includes(r.type) ? r.type : 'other' }, r.n)
+  })
+  // Latency is stored per assessment (provenance.latencyMs, end to end: retrieval, model call, guard), not as
+  // a running histogram, so the scrape reports quantiles over the most recent `window` assessments, by path.
+  // The llm path's figures are the model-bound latency. A histogram rebuilt from a sliding window would not be
+  // monotonic, and rate() over it would lie; quantile gauges say exactly what they are.
+  gauge('warden_assessment_latency_seconds', 'End-to-end latency quantiles over the most recent assessments (subject alert) and answers (question), by path (deterministic, llm, fallback)', ['subject', 'path', 'quantile'], (m, s) => {
+    for (const r of s.latency ?? []) for (const [quantile, k] of QUANTILES) m.set({ subject: r.subject, path: r.path, quantile }, r[k] / 1000)
+  })
+  gauge('warden_assessment_latency_window', 'How many recent assessments the latency quantiles are computed over, by subject and path', ['subject', 'path'], (m, s) => {
+    for (const r of s.latency ?? []) m.set({ subject: r.subject, path: r.path }, r.n)
+  })
+  gauge('warden_proposals', 'Proposals by state', ['status'], (m, s) => {
+    if (!s.proposals) return
+    for (const status of ProposalStatus.options) m.set({ status }, s.proposals.find((r) => r.status === status)?.n ?? 0)
+  })
+  gauge('warden_approval_latency_seconds', 'Time from proposal to approval: quantiles over the approved proposals among the most recent ones', ['quantile'], (m, s) => {
+    if (s.approvalLatency?.n) for (const [quantile, k] of QUANTILES) m.set({ quantile }, s.approvalLatency[k])
+  })
+  gauge('warden_approval_latency_window', 'How many approvals the approval latency quantiles are computed over', [], (m, s) => {
+    if (s.approvalLatency) m.set(s.approvalLatency.n)
+  })
+  gauge('warden_ingest_runs', 'Ingestion runs by status', ['status'], (m, s) => {
+    if (!s.ingestRuns) return
+    for (const status of INGEST_STATUSES) m.set({ status }, s.ingestRuns.find((r) => r.status === status)?.n ?? 0)
+  })
+  gauge('warden_knowledge_last_complete_ingest_timestamp_seconds', 'When the last complete ingestion run finished (Unix time); absent before the first', [], (m, s) => {
+    if (s.lastCompleteIngest != null) m.set(s.lastCompleteIngest)
+  })
+  gauge('warden_knowledge_last_complete_ingest_age_seconds', 'Knowledge freshness: seconds since the last complete ingestion run finished', [], (m, s) => {
+    if (s.lastCompleteIngest != null) m.set(Math.max(0, s.at - s.lastCompleteIngest))
+  })
+  gauge('warden_knowledge_sources', 'Active knowledge sources by kind', ['kind'], (m, s) => {
+    for (const r of s.sources ?? []) m.set({ kind: r.kind }, r.n)
+  })
+  gauge('warden_jobs', 'Background jobs by kind and status (queue depth: queued, running, failed awaiting retry)', ['kind', 'status'], (m, s) => {
+    const kinds = new Set((s.jobs ?? []).map((r) => r.kind))
+    for (const kind of kinds) for (const status of JOB_STATUSES) m.set({ kind, status }, s.jobs!.find((r) => r.kind === kind && r.status === status)?.n ?? 0)
+  })
+  gauge('warden_jobs_oldest_due_age_seconds', 'How long the oldest due, unclaimed job has waited, by kind (queue lag)', ['kind'], (m, s) => {
+    for (const r of s.jobsDue ?? []) m.set({ kind: r.kind }, Math.max(0, s.at - r.oldest))
+  })
+  return { registry, httpDuration, middleware }
+}
+
+// ---- Scrape-time reads. Aggregates over the domain tables only (never chunks), one statement per figure, run
+// one after another so a scrape holds at most one pooled connection. Windowed figures read the newest `window`
+// rows through the created_at indexes.
+
+interface Quantiles { n: number; p50: number; p95: number; p99: number }
+export interface Snapshot {
+  /** Scrape time and how long the reads took, in seconds. */
+  at: number
+  seconds: number
+  alerts?: Array<{ source: string; alerts: number; deliveries: number }>
+  assessments?: Array<{ subject: string; mode: string; outcome: string; fallbackReason: string | null; n: number; promptTokens: number | null; completionTokens: number | null }>
+  interventions?: Array<{ type: string; n: number }>
+  latency?: Array<{ subject: string; path: string } & Quantiles>
+  proposals?: Array<{ status: string; n: number }>
+  approvalLatency?: Quantiles
+  ingestRuns?: Array<{ status: string; n: number }>
+  lastCompleteIngest?: number | null
+  sources?: Array<{ kind: string; n: number }>
+  jobs?: Array<{ kind: string; status: string; n: number }>
+  jobsDue?: Array<{ kind: string; oldest: number }>
+}
+
+const Q = (col: string) => `percentile_cont(0.5) within group (order by ${col}) as p50, percentile_cont(0.95) within group (order by ${col}) as p95, percentile_cont(0.99) within group (order by ${col}) as p99`
+
+type Reader = (q: Queryable, o: { window: number; now: Date }) => Promise<Partial<Snapshot>>
+const READERS: Record<string, Reader> = {
+  alerts: async (q) => ({
+    alerts: (await q.query<{ source: string; alerts: number; deliveries: number }>('select source, count(*)::int as alerts, sum(deliveries)::float8 as deliveries from alerts group by source')).rows,
+  }),
+  assessments: async (q) => ({
+    assessments: (
+      await q.query<NonNullable<Snapshot['assessments']>[number]>(
+        `select subject, mode, outcome, nullif(split_part(fallback_reason, ':', 1), '') as "fallbackReason", count(*)::int as n,
+                sum(prompt_tokens)::float8 as "promptTokens", sum(completion_tokens)::float8 as "completionTokens"
+           from assessments group by 1, 2, 3, 4`,
+      )
+    ).rows,
+  }),
+  interventions: async (q) => ({
+    interventions: (await q.query<{ type: string; n: number }>("select i->>'type' as type, count(*)::int as n from assessments, jsonb_array_elements(interventions) as i group by 1")).rows,
+  }),
+  latency: async (q, o) => ({
+    latency: (
+      await q.query<{ subject: string; path: string } & Quantiles>(
+        `select subject, path, count(*)::int as n, ${Q('latency_ms')}
+           from (select subject, latency_ms, case when mode = 'llm' then 'llm' when fallback_reason is not null then 'fallback' else 'deterministic' end as path
+                   from assessments order by created_at desc limit $1) recent
+          group by subject, path`,
+        [o.window],
+      )
+    ).rows,
+  }),
+  proposals: async (q) => ({ proposals: (await q.query<{ status: string; n: number }>('select status, count(*)::int as n from proposals group by status')).rows }),
+  approvalLatency: async (q, o) => ({
+    approvalLatency: (
+      await q.query<Quantiles>(
+        `select count(*)::int as n, ${Q('s')}
+           from (select extract(epoch from (decided_at - created_at))::float8 as s
+                   from (select status, created_at, decided_at from proposals order by created_at desc limit $1) recent
+                  where status in ('approved', 'handed_off') and decided_at is not null) approved`,
+        [o.window],
+      )
+    ).rows[0],
+  }),
+  ingest: async (q) => ({
+    ingestRuns: (await q.query<{ status: string; n: number }>('select status, count(*)::int as n from ingest_runs group by status')).rows,
+    lastCompleteIngest: (await q.query<{ ts: number | null }>("select extract(epoch from max(finished_at))::float8 as ts from ingest_runs where status = 'complete'")).rows[0]?.ts ?? null,
+    sources: (await q.query<{ kind: string; n: number }>("select kind, count(*)::int as n from sources where status = 'active' group by kind")).rows,
+  }),
+  jobs: async (q, o) => ({
+    jobs: (await q.query<{ kind: string; status: string; n: number }>('select kind, status, count(*)::int as n from jobs group by kind, status')).rows,
+    jobsDue: (
+      await q.query<{ kind: string; oldest: number }>(
+        "select kind, extract(epoch from min(run_at))::float8 as oldest from jobs where status in ('queued', 'failed') and run_at <= $1 group by kind",
+        [o.now.toISOString()],
+      )
+    ).rows,
+  }),
+}
+
+/** SQLSTATE 42P01: the jobs table arrives with migration 007; a database without it has no queue to report. */
+const isUndefinedTable = (err: unknown) => (err as { code?: string } | null)?.code === '42P01'
+
+/** Every figure it could read; a failed read leaves its fields out and is reported through `onError`. */
+export async function loadSnapshot(q: Queryable, o: { window: number; now: Date }, onError: (collector: string, err: unknown) => void): Promise<Snapshot> {
+  const t0 = performance.now()
+  const s: Snapshot = { at: o.now.getTime() / 1000, seconds: 0 }
+  for (const [name, read] of Object.entries(READERS)) {
+    try {
+      Object.assign(s, await read(q, o))
+    } catch (err) {
+      if (!(name === 'jobs' && isUndefinedTable(err))) onError(name, err)
+    }
+  }
+  s.seconds = (performance.now() - t0) / 1000
+  return s
+}
