@@ -79,8 +79,14 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   if (!opts.db) return { registry, httpDuration, middleware }
   const db = opts.db
 
-  const collectErrors = new Counter({ name: 'warden_metrics_collect_errors_total', help: 'Scrape-time database reads that failed, by collector (their series are left out of that scrape)', labelNames: ['collector'] as const, registers: [registry] })
-  const collectSeconds = new Gauge({ name: 'warden_metrics_collect_duration_seconds', help: 'Time the last scrape spent reading domain figures from the database', registers: [registry] })
+  // Both wait for this scrape's read (collect), so they report it rather than the previous scrape's.
+  const collectErrors = new Counter({ name: 'warden_metrics_collect_errors_total', help: 'Scrape-time database reads that failed, by collector (their series are left out of that scrape)', labelNames: ['collector'] as const, registers: [registry], collect: () => snapshot().then(() => undefined) })
+  new Gauge({
+    name: 'warden_metrics_collect_duration_seconds', help: 'Time the last scrape spent reading domain figures from the database', registers: [registry],
+    async collect() {
+      this.set((await snapshot()).seconds)
+    },
+  })
 
   // One database read per scrape, shared by every collector below: prom-client calls all collect() callbacks
   // at once, so the first starts the read and the rest await the same promise.
@@ -90,14 +96,23 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       collectErrors.inc({ collector })
       opts.logger?.warn({ err, collector }, 'metrics: database read failed')
     })
-      .then((s) => (collectSeconds.set(s.seconds), s))
       .finally(() => (inflight = null)))
 
   // Metrics whose series are all rewritten from the snapshot at every scrape.
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (m: Counter<L>, s: Snapshot) => void) =>
     new Counter<L>({ name, help, labelNames, registers: [registry], async collect() { const s = await snapshot(); this.reset(); fill(this, s) } })
+  // prom-client gives an unlabelled gauge a 0 series on reset: removed, so a figure the database does not have
+  // (no complete ingest yet, a failed read) is absent rather than a misleading 0.
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (m: Gauge<L>, s: Snapshot) => void) =>
-    new Gauge<L>({ name, help, labelNames, registers: [registry], async collect() { const s = await snapshot(); this.reset(); fill(this, s) } })
+    new Gauge<L>({
+      name, help, labelNames, registers: [registry],
+      async collect() {
+        const s = await snapshot()
+        this.reset()
+        if (labelNames.length === 0) this.remove()
+        fill(this, s)
+      },
+    })
   const add = (m: Counter<string>, labels: Record<string, string>, v: number) => m.inc(labels, v)
 
   counter('warden_alerts_received_total', 'Alerts stored, by source (a re-delivery is the same alert)', ['source'], (m, s) => {
@@ -120,6 +135,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   })
   counter('warden_llm_tokens_total', 'Tokens sent to and received from the model, by kind (prompt, completion) and path (llm: the model draft was used; fallback: it was not)', ['kind', 'path'], (m, s) => {
     if (!s.assessments) return
+    for (const kind of ['prompt', 'completion']) for (const path of ['llm', 'fallback']) add(m, { kind, path }, 0)
     for (const r of s.assessments) {
       if (r.promptTokens === null) continue
       const path = r.mode === 'llm' ? 'llm' : 'fallback'
