@@ -9,7 +9,7 @@ import { requireRole } from '../auth/middleware.js'
 import { authenticateSource } from '../auth/sources.js'
 import { ApiError } from '../errors.js'
 import type { AppDeps, AppEnv } from '../types.js'
-import { validate } from '../validate.js'
+import { storableJson, validate } from '../validate.js'
 
 // Alert intake. The request stores the alert(s) and, in the same transaction, queues one assessment job per
 // firing alert; workers do the assessing (src/alerts/worker.ts). So intake stays fast and a restart loses
@@ -40,8 +40,6 @@ export type AlertIntakeOutput = z.infer<typeof AlertIntakeOutput>
 export const DEFAULT_ASSESS_WAIT_MS = 25_000
 export const DEFAULT_JOB_MAX_ATTEMPTS = 5
 export const DEFAULT_JOB_LEASE_MS = 60_000
-/** Deeper JSON than any alert format needs; deeper bodies would exhaust the stack when stored. */
-const MAX_JSON_DEPTH = 64
 
 /** The body as JSON from its exact bytes (invalid UTF-8 is not JSON), or 400 `invalid_json`. */
 function parseBody(raw: Uint8Array): unknown {
@@ -50,36 +48,6 @@ function parseBody(raw: Uint8Array): unknown {
   } catch {
     throw new ApiError('invalid_json', 'request body is not valid JSON')
   }
-}
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
-const UNSTORABLE = (s: string) => s.includes('\u0000') || LONE_SURROGATE.test(s)
-
-/**
- * Valid JSON that PostgreSQL cannot store (U+0000, unpaired surrogates in jsonb) or that is nested deeper than
- * any alert is refused up front with 422, instead of failing inside the transaction as a 500. Iterative, so a
- * 100,000-level body cannot overflow the stack here either.
- */
-export function unstorableJson(value: unknown): Array<{ path: string; message: string }> {
-  const issues: Array<{ path: string; message: string }> = []
-  const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: '', depth: 0 }]
-  while (stack.length > 0 && issues.length < 10) {
-    const { v, path, depth } = stack.pop()!
-    if (typeof v === 'string') {
-      if (UNSTORABLE(v)) issues.push({ path, message: 'contains U+0000 or an unpaired surrogate' })
-    } else if (v && typeof v === 'object') {
-      if (depth >= MAX_JSON_DEPTH) {
-        issues.push({ path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` })
-        continue
-      }
-      for (const [k, child] of Object.entries(v)) {
-        const at = path ? `${path}.${k}` : k
-        if (UNSTORABLE(k)) issues.push({ path: at, message: 'key contains U+0000 or an unpaired surrogate' })
-        stack.push({ v: child, path: at, depth: depth + 1 })
-      }
-    }
-  }
-  return issues
 }
 
 const assessmentOf = (job: Pick<Job, 'status' | 'result'> | null) =>
@@ -98,9 +66,7 @@ export function registerAlertRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const auth = authenticateSource({ source, header: (n) => c.req.header(n), body: raw, bearer: c.get('principal'), secrets: deps.sources, now: deps.clock?.() ?? new Date() })
     if (!auth.ok) throw new ApiError(auth.code, auth.message)
     c.set('principal', auth.principal)
-    const payload = parseBody(raw)
-    const issues = unstorableJson(payload)
-    if (issues.length) throw new ApiError('validation_failed', 'request body has text that cannot be stored', issues)
+    const payload = storableJson(parseBody(raw))
 
     const jobs = new Map<string, Job>()
     const received = await receiveAlerts(
