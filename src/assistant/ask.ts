@@ -95,19 +95,21 @@ export async function ask(deps: AssistantDeps, raw: AskInput): Promise<Answer> {
   const injection = [...questionInjection, ...detectInjection(pack.items.filter((i) => i.kind === 'chunk').map((i) => ({ where: `${i.ref} ${i.sourceUri}`, text: `${i.title}\n${i.text}` })))]
   for (const f of injection) interventions.push({ type: 'injection_flagged', where: f.where, detail: `${f.pattern}: ${f.excerpt}` })
   provenance.latencyMs = Math.round((performance.now() - t0) * 10) / 10
+  // The answer guard scans passage metadata too; a flag from either scan marks the answer.
+  const injectionFlagged = interventions.some((i) => i.type === 'injection_flagged')
 
   const id = newId('as')
   const record: Omit<Assessment, 'createdAt'> = {
     id, subject: 'question', alertId: null, question: input.question, outcome: refused ? 'refused' : 'assessed', refusalReason: refused, classification: null,
     draft: { summary: text, causes: [], steps: sentences, similarIncidents: [], actions: [] }, evidencePack: pack, interventions,
-    injectionFlagged: injection.length > 0, provenance, confidence: null, startedAt: started.toISOString(),
+    injectionFlagged, provenance, confidence: null, startedAt: started.toISOString(),
   }
   await deps.db.transaction((tx) => insertAssessment(tx, record, deps.clock?.() ?? new Date()))
   const cited = new Set(sentences.flatMap((s) => s.citations))
   return {
     id, refused, text, sentences,
     citations: pack.items.filter((i) => cited.has(i.ref)).map((i) => ({ ref: i.ref, sourceUri: i.sourceUri, title: i.title, headingPath: i.headingPath, chunkId: i.chunkId, contentHash: i.contentHash })),
-    injectionFlagged: injection.length > 0, interventions, provenance,
+    injectionFlagged, interventions, provenance,
   }
 }
 

@@ -187,7 +187,8 @@ export async function assessAlert(deps: AssistantDeps, alertId: string): Promise
     draft: d.draft,
     evidencePack: g.pack,
     interventions: d.interventions,
-    injectionFlagged: g.injection.length > 0,
+    // The draft's guard also scans the pack's front-matter/metadata; either finding withholds actions.
+    injectionFlagged: g.injection.length > 0 || d.interventions.some((i) => i.type === 'injection_flagged'),
     provenance: d.provenance,
     confidence: g.classification.confidence,
     startedAt: started.toISOString(),

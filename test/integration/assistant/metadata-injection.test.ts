@@ -58,6 +58,9 @@ describe(`instructions in ingested front-matter (${backend})`, () => {
     expect(flagged.map((i) => i.where)).toContain(`${item!.ref} ${item!.sourceUri} meta.owner_note`)
     expect(a.interventions.some((i) => i.type === 'actions_withheld')).toBe(true)
     expect(a.draft.actions).toEqual([])
+    // The flag the API, Slack and the UI show, stored with the annotation.
+    expect(a.injectionFlagged).toBe(true)
+    expect((await getAssessment(t.db, a.id))!.injectionFlagged).toBe(true)
     const opened = await proposeFromAssessment({ db: t.db, reference }, { assessmentId: a.id })
     expect(opened).toMatchObject({ ok: true, results: [] })
     const proposals = await t.db.query<{ n: number }>('select count(*)::int n from proposals')
@@ -70,6 +73,7 @@ describe(`instructions in ingested front-matter (${backend})`, () => {
     const poisoned = stored!.evidencePack.items.find((i) => i.sourceUri?.endsWith(RUNBOOK))
     expect(poisoned).toBeDefined()
     expect(answer.refused).toBeNull()
+    expect([answer.injectionFlagged, stored!.injectionFlagged]).toEqual([true, true])
     expect(answer.interventions.filter((i) => i.type === 'injection_flagged').map((i) => i.where)).toContain(`${poisoned!.ref} ${poisoned!.sourceUri} meta.owner_note`)
   })
 
