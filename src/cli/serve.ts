@@ -41,6 +41,7 @@ export async function serveCommand(opts: { demo?: boolean }): Promise<void> {
     assessWaitMs: env.WARDEN_ASSESS_WAIT_MS,
     jobs: { leaseMs: env.WARDEN_JOB_LEASE_MS, maxAttempts: env.WARDEN_JOB_MAX_ATTEMPTS },
     sources: { grafanaHmacSecret: env.WARDEN_GRAFANA_HMAC_SECRET, pagerdutySecret: env.WARDEN_PAGERDUTY_SECRET },
+    uiSessionSecret: env.WARDEN_UI_SESSION_SECRET,
   })
   const server = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, (info) => {
     const url = `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`

@@ -78,6 +78,8 @@ export const EnvSchema = z
     /** Slack app signing secret (v0 HMAC) and the Slack user → Warden identity/roles map (YAML or JSON file). */
     WARDEN_SLACK_SIGNING_SECRET: optionalString,
     WARDEN_SLACK_USERS: optionalString,
+    /** Signs reviewer-UI session cookies. Unset → a random key per process (a restart logs everyone out; replicas need a shared one). */
+    WARDEN_UI_SESSION_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
     /** `warden up` demo: create (or reuse) demo tokens and print them. */
     WARDEN_DEMO_TOKENS: bool.default(true),
 

@@ -34,7 +34,7 @@ export const REDACTED_HEADERS = Object.freeze([
 ])
 
 /** Environment variables the key rule covers. */
-export const REDACTED_ENV = Object.freeze(['OPENAI_API_KEY', 'DATABASE_URL', 'WARDEN_EXECUTOR_SECRET', 'WARDEN_GRAFANA_HMAC_SECRET', 'WARDEN_PAGERDUTY_SECRET', 'WARDEN_SLACK_SIGNING_SECRET'])
+export const REDACTED_ENV = Object.freeze(['OPENAI_API_KEY', 'DATABASE_URL', 'WARDEN_EXECUTOR_SECRET', 'WARDEN_GRAFANA_HMAC_SECRET', 'WARDEN_PAGERDUTY_SECRET', 'WARDEN_SLACK_SIGNING_SECRET', 'WARDEN_UI_SESSION_SECRET'])
 
 // Credentials quoted in free text (an error message, a header echoed into a string): Warden API tokens,
 // `Bearer …` credentials, OpenAI-style keys.

@@ -38,4 +38,6 @@ export function registerUiRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   registerAudit(r, ui)
   registerChat(r, ui)
   app.route('/ui', r)
+  // A bookmarked or typed `/ui/` lands on the queue instead of a 404.
+  app.get('/ui/', (c) => c.redirect('/ui', 301))
 }

@@ -74,6 +74,8 @@ describe(`reviewer UI pages (${backend})`, () => {
     const c = await loggedIn('oncall')
     const page = await c.get('/ui')
     expect(page.status).toBe(200)
+    const slash = await c.get('/ui/')
+    expect([slash.status, slash.headers.get('location')]).toEqual([301, '/ui'])
     const saved = c.cookies.get('warden_ui')!
     expect((await c.post('/ui/logout', { _csrf: csrfOf(await page.text()) })).status).toBe(303)
     const replay = client()
