@@ -1,8 +1,9 @@
 import { z } from 'zod'
 import type { Database, Queryable } from '../db/types.js'
 import type { EmbeddingProvider } from './embeddings/types.js'
-import { sqlLiteral, toVectorLiteral, vectorExpr } from './models.js'
+import { sqlLiteral } from './models.js'
 import { idf, queryStats, type QueryLexeme, type QueryStats } from './termstats.js'
+import { nearestChunks } from './vector.js'
 
 // Hybrid retrieval: pgvector HNSW (cosine) and Postgres full text ranked with BM25, fused by a weighted sum of
 // normalised scores (vectorWeightFor). Filters (service/team/kind) rely on pgvector ≥ 0.8 iterative index scans
@@ -181,20 +182,7 @@ async function vectorSearch(
   vec: number[],
   pool: number,
 ): Promise<Map<number, VectorScore>> {
-  await tx.query(`set local hnsw.ef_search = ${Math.trunc(deps.efSearch ?? 100)}`)
-  await tx.query('set local hnsw.iterative_scan = relaxed_order')
-  const p = [...params]
-  const qv = `$${p.push(toVectorLiteral(vec))}::vector(${model.dim})`
-  const lim = `$${p.push(pool)}`
-  const expr = vectorExpr(model)
-  // Relaxed ordering can return slightly out-of-order rows: materialize, then re-sort exactly.
-  const { rows } = await tx.query<{ id: number; distance: number; len: number }>(
-    `with v as materialized (
-       select c.id, ${expr} <=> ${qv} as distance, length(c.tsv) as len from chunks c where ${where}
-       order by ${expr} <=> ${qv} limit ${lim})
-     select id, distance, len from v order by distance, id`,
-    p,
-  )
+  const rows = await nearestChunks(tx, { model, where, params, vec, limit: pool, efSearch: deps.efSearch })
   // Length prior (lengthPriorFor), then the ranks; ties keep the exact distance order.
   const prior = lengthPriorFor(model.id, deps.lengthPrior)
   const scored = rows.map((r) => ({ id: r.id, similarity: 1 - r.distance, score: (1 - r.distance) * Math.max(1, r.len) ** prior }))
