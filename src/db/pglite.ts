@@ -63,17 +63,25 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
   return db
 }
 
-const openInThisProcess = new Set<string>()
+// Data dirs this process holds, with their release. One exit hook releases them all: a listener per open would
+// pile up in a process that opens many databases (the test suite) and trip MaxListenersExceededWarning.
+const openInThisProcess = new Map<string, () => void>()
+let exitHookInstalled = false
 
 function acquireDataDir(dir: string): () => void {
   const file = path.join(dir, LOCK_FILE)
   if (openInThisProcess.has(dir)) {
     throw new DatabaseBusyError(`embedded database at ${dir} is already open in this process`)
   }
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.once('exit', () => {
+      for (const release of [...openInThisProcess.values()]) release()
+    })
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, String(process.pid), { flag: 'wx' })
-      openInThisProcess.add(dir)
       const release = () => {
         if (!openInThisProcess.delete(dir)) return
         try {
@@ -82,7 +90,7 @@ function acquireDataDir(dir: string): () => void {
           /* already gone */
         }
       }
-      process.once('exit', release)
+      openInThisProcess.set(dir, release)
       return release
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
