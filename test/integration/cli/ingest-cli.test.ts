@@ -51,7 +51,8 @@ describe(`warden ingest CLI (${backend})`, () => {
     expect(show.code).toBe(0)
     expect(show.stdout).toContain(summary.runId)
     expect(show.stdout).toMatch(/unchanged\s+file:\/\//)
-  })
+    // Five CLI processes (each a tsx start-up, two full ingests of the feed): over 60 s on a loaded 2-core CI machine.
+  }, 180_000)
 
   it('searches with filters and prints JSON hits with chunk ids, heading paths and hashes', async () => {
     const res = await runCli(['search', 'disk filling up on the orders database', '--kind', 'runbook', '-k', '3', '--json'], target.env)
