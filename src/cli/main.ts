@@ -4,6 +4,7 @@ import { auditExportCommand, auditVerifyCommand } from './audit.js'
 import { bootConfig } from './context.js'
 import { evalClassifyCommand, evalRetrievalCommand, evalSafetyCommand } from './eval.js'
 import { ingestCommand, runsCommand, showCommand } from './ingest.js'
+import { migrateCommand } from './migrate.js'
 import {
   proposalsApproveCommand, proposalsListCommand, proposalsRejectCommand, proposalsShowCommand, proposalsSweepCommand, proposalsWithdrawCommand, type CliIdentity,
 } from './proposals.js'
@@ -13,6 +14,12 @@ import { tokensCreateCommand, tokensListCommand, tokensRevokeCommand } from './t
 
 const program = new Command()
 program.name('warden').description('Incident assistant whose AI is bounded by design').showHelpAfterError()
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and print the schema version (a deployment\'s migration step)')
+  .option('--json')
+  .action(migrateCommand)
 
 program
   .command('ingest')
