@@ -1,6 +1,6 @@
 import type { Database, Queryable } from '../src/db/types.js'
 import type { EmbeddingProvider } from '../src/knowledge/embeddings/types.js'
-import { buildModelIndex, ensureModelIndex, shouldDeferModelIndex } from '../src/knowledge/models.js'
+import { buildModelIndex, dropModelIndex, ensureModelIndex, shouldDeferModelIndex, shouldRebuildModelIndex } from '../src/knowledge/models.js'
 import { refreshTermStatsAfterRun } from '../src/knowledge/termstats.js'
 import { findSource, listActiveUris, replaceChunks, tombstoneSource, upsertSource, upsertTelemetry } from '../src/knowledge/store.js'
 import { chunkSource, CHUNKER_VERSION } from './chunk.js'
@@ -59,8 +59,8 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
     const abandonedRuns = await markAbandoned(db)
     await insertRun(db, runId, opts.inputs, embedder.id)
     const model = { id: embedder.id, dim: embedder.dim }
-    // A first load builds the HNSW index once at the end (models.ts, shouldDeferModelIndex); otherwise it is
-    // maintained row by row so that searches during the run keep using it.
+    // A first load builds the HNSW indexes once at the end (models.ts, shouldDeferModelIndex); otherwise they are
+    // maintained row by row so that searches during the run keep using them, unless the run is large.
     deferredIndex = await shouldDeferModelIndex(db, model)
     if (!deferredIndex) await ensureModelIndex(db, model)
 
@@ -79,6 +79,11 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
     const found = await discover(opts.inputs, { maxBytes: opts.maxBytes, fetch: deps.fetch })
     timings.discover_ms = performance.now() - t
     for (const e of found.errors) await record(failedItem(e.input, e.detail))
+    // A run adding many chunks relative to the base also builds at the end (models.ts, shouldRebuildModelIndex).
+    if (!deferredIndex && (await shouldRebuildModelIndex(db, model, found.candidates.map((c) => c.uri)))) {
+      await dropModelIndex(db, model)
+      deferredIndex = true
+    }
 
     const seen = new Set<string>()
     const completeOrigins = new Set(found.origins)
@@ -138,8 +143,8 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
     await finishRun(db, runId, status, counts, roundAll(timings), error)
     return { runId, status, counts, timings: roundAll(timings), abandonedRuns, items, error }
   } catch (err) {
-    // A first load that failed still leaves its chunks searchable through the index (best effort: the next run
-    // builds it anyway, see ensureModelIndex).
+    // A first load (or large run) that failed still leaves its chunks searchable through the indexes (best
+    // effort: the next run builds them anyway, see ensureModelIndex).
     if (deferredIndex) await buildModelIndex(db, { id: embedder.id, dim: embedder.dim }).catch(() => {})
     timings.total_ms = performance.now() - t0
     const message = err instanceof Error ? err.message : String(err)

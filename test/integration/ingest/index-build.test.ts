@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { runIngest } from '../../../ingest/pipeline.js'
 import { createLocalEmbeddings } from '../../../src/knowledge/embeddings/local.js'
-import { hnswIndexName, shouldDeferModelIndex } from '../../../src/knowledge/models.js'
+import { dropModelIndex, hnswIndexNames, shouldDeferModelIndex, shouldRebuildModelIndex } from '../../../src/knowledge/models.js'
 import { search } from '../../../src/knowledge/search.js'
 import { backend, createTestDatabase, type TestDatabase } from '../../helpers/db.js'
 
@@ -21,7 +21,7 @@ describe(`HNSW index build around ingestion runs (${backend})`, () => {
   const model = { id: embedder.id, dim: embedder.dim }
   const ingest = () => runIngest({ db: t.db, embedder }, { inputs: [dir], maxBytes: 1 << 20 })
   const indexExists = async () =>
-    (await t.db.query<{ ok: boolean }>('select to_regclass($1) is not null as ok', [hnswIndexName(model)])).rows[0]!.ok
+    (await t.db.query<{ ok: boolean }>('select bool_and(to_regclass(n) is not null) as ok from unnest($1::text[]) n', [hnswIndexNames(model)])).rows[0]!.ok
 
   beforeAll(async () => {
     t = await createTestDatabase()
@@ -29,7 +29,7 @@ describe(`HNSW index build around ingestion runs (${backend})`, () => {
   afterAll(async () => t?.cleanup())
   beforeEach(async () => {
     await t.db.query('truncate sources, chunks, ingest_runs, ingest_run_items, embedding_models cascade')
-    await t.db.query(`drop index if exists ${hnswIndexName(model)}`)
+    await dropModelIndex(t.db, model)
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-index-'))
     fs.mkdirSync(path.join(dir, 'runbooks'))
     for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(dir, 'runbooks', `r${i}.md`), runbook(i))
@@ -55,7 +55,7 @@ describe(`HNSW index build around ingestion runs (${backend})`, () => {
 
   it('rebuilds an index that is missing while chunks exist (a first load that died before its build)', async () => {
     await ingest()
-    await t.db.query(`drop index ${hnswIndexName(model)}`)
+    await dropModelIndex(t.db, model)
     // Registered, chunks present, no index: not a first load, so the next run builds it at its start.
     expect(await shouldDeferModelIndex(t.db, model)).toBe(false)
     fs.writeFileSync(path.join(dir, 'runbooks', 'r0.md'), runbook(0) + '\nMore text.\n')
@@ -64,5 +64,26 @@ describe(`HNSW index build around ingestion runs (${backend})`, () => {
     expect(await indexExists()).toBe(true)
     const hits = await search({ db: t.db, embedder }, { query: 'stuck consumer queue 2', k: 3, mode: 'vector' })
     expect(hits).toHaveLength(3)
+  })
+
+  it('a run adding many chunks relative to the base drops the indexes and builds them after its writes', async () => {
+    await ingest()
+    // 3 one-section runbooks: 5 new candidates ≈ 5 chunks (above a quarter, below half of 3), 1 ≈ 1 chunk;
+    // candidates that are known sources do not count.
+    const known = (await t.db.query<{ uri: string }>('select uri from sources')).rows.map((r) => r.uri)
+    const fresh = [5, 6, 7, 8, 9].map((i) => `file://runbooks/r${i}.md`)
+    expect(await shouldRebuildModelIndex(t.db, model, fresh, { minChunks: 1 })).toBe(true)
+    expect(await shouldRebuildModelIndex(t.db, model, known, { minChunks: 1 })).toBe(false)
+    expect(await shouldRebuildModelIndex(t.db, model, fresh.slice(0, 1), { minChunks: 1 })).toBe(true)
+    expect(await shouldRebuildModelIndex(t.db, model, fresh.slice(0, 1), { minChunks: 1, fraction: 0.5 })).toBe(false)
+    expect(await shouldRebuildModelIndex(t.db, model, fresh, { minChunks: 1, fraction: 0.5 })).toBe(true)
+    expect(await shouldRebuildModelIndex(t.db, model, fresh, { minChunks: 100 })).toBe(false)
+
+    // Through the pipeline with the defaults (REBUILD_MIN_CHUNKS), a small base and a small run: maintained.
+    fs.writeFileSync(path.join(dir, 'runbooks', 'r3.md'), runbook(3))
+    const small = await ingest()
+    expect(small.counts.new).toBe(1)
+    expect(small.timings.index_build_ms).toBe(0)
+    expect(await indexExists()).toBe(true)
   })
 })
