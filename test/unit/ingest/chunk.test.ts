@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { CHUNK_DEFAULTS, chunkSource } from '../../../ingest/chunk.js'
+import { CHUNK_DEFAULTS, chunkSource, LEDE_CONTEXT_CHARS, ledeOf } from '../../../ingest/chunk.js'
 import { sha256 } from '../../../ingest/hash.js'
 import { parseMarkdownSource } from '../../../ingest/parse/markdown.js'
 import type { ParsedSource, Section } from '../../../ingest/types.js'
@@ -38,6 +38,7 @@ describe('chunkSource: single sections', () => {
         headingPath: [T, 'Mitigation', 'Free space'],
         text,
         indexText: `${T}\nMitigation > Free space\n${text}`,
+        lexicalText: `${T}\nMitigation > Free space\n${text}`,
         contentHash: sha256(`${T}\u241fMitigation\u241fFree space\n${text}`),
       },
     ])
@@ -93,6 +94,29 @@ describe('chunkSource: single sections', () => {
   it('rejects inconsistent options', async () => {
     await expect(chunkSource(src([sec([], 'x')]), { maxChars: 100, overlapChars: 100 })).rejects.toThrow(RangeError)
     await expect(chunkSource(src([sec([], 'x')]), { maxChars: 0 })).rejects.toThrow(RangeError)
+  })
+})
+
+describe('chunkSource: the lede in the full-text index of the other chunks', () => {
+  it('adds the preamble to lexicalText of every other chunk, not to indexText (embedded) or text (cited)', async () => {
+    const chunks = await chunkSource(src([sec([], 'Disk fills from WAL retained by an idle slot.'), sec(['Mitigation'], 'Drop the slot. '.repeat(30))]))
+    expect(chunks).toHaveLength(2)
+    const [pre, mit] = chunks
+    expect(pre!.lexicalText).toBe(pre!.indexText)
+    expect(mit!.lexicalText).toBe(`${T}\nDisk fills from WAL retained by an idle slot.\nMitigation\n${mit!.text}`)
+    expect(mit!.indexText).toBe(`${T}\nMitigation\n${mit!.text}`)
+    expect(mit!.text).not.toContain('WAL')
+  })
+
+  it('cuts a long lede at a word boundary within LEDE_CONTEXT_CHARS, and has none without a preamble', () => {
+    const words = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ')
+    const lede = ledeOf(src([sec([], words), sec(['A'], 'a')]))
+    expect(lede.length).toBeLessThanOrEqual(LEDE_CONTEXT_CHARS)
+    expect(lede.length).toBeGreaterThan(LEDE_CONTEXT_CHARS - 10)
+    expect(words.startsWith(`${lede} `)).toBe(true)
+    expect(ledeOf(src([sec(['A'], 'a'), sec(['B'], 'b')]))).toBe('')
+    // A body-less feed item's only section is its title.
+    expect(ledeOf(src([sec([], T)]))).toBe('')
   })
 })
 
