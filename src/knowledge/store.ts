@@ -1,4 +1,5 @@
-import type { Chunk, ParsedSource, TelemetrySummary } from '../../ingest/types.js'
+import type { IndexedChunk } from '../../ingest/chunk.js'
+import type { ParsedSource, TelemetrySummary } from '../../ingest/types.js'
 import type { Queryable } from '../db/types.js'
 import { toVectorLiteral } from './models.js'
 
@@ -60,7 +61,7 @@ export async function replaceChunks(
   q: Queryable,
   sourceId: number,
   src: Pick<ParsedSource, 'kind' | 'service' | 'team'>,
-  chunks: readonly Chunk[],
+  chunks: readonly IndexedChunk[],
   vectors: readonly number[][],
   model: { id: string; dim: number },
 ): Promise<void> {
@@ -70,7 +71,9 @@ export async function replaceChunks(
     ord: c.ord,
     heading_path: c.headingPath,
     text: c.text,
-    index_text: c.indexText,
+    // Full text indexes the chunk with its document's title, lede and headings (chunk.ts, lexicalText); the
+    // embedding and the cited text stay the passage's own.
+    index_text: c.lexicalText,
     content_hash: c.contentHash,
     embedding: toVectorLiteral(vectors[i]!),
   }))
