@@ -7,7 +7,7 @@ import { INDEXED_KINDS, kindIndexPredicate, toVectorLiteral, vectorExpr, type In
 //
 // Chunks of each kind live in their own HNSW graph (models.ts), and each kind is searched on its own, then
 // merged. Per kind, one of two paths, chosen per query by how many of the kind's chunks pass the filter:
-//  - few (≤ EXACT_MAX, e.g. one service's runbooks): an exact scan of exactly those rows through the btree
+//  - few (≤ EXACT_MAX over all kinds, e.g. one service's runbooks): an exact scan of exactly those rows through the btree
 //    filter index. 100% recall, and cheaper than the graph walk: with a selective filter pgvector's iterative
 //    scan visits many non-matching nodes per match, and may stop short of the limit (hnsw.max_scan_tuples). A
 //    kind no chunk passes costs nothing more.
@@ -16,14 +16,19 @@ import { INDEXED_KINDS, kindIndexPredicate, toVectorLiteral, vectorExpr, type In
 // which the planner then drops at plan time (one-time filter false): a kind-filtered search reads one kind.
 
 /**
- * The exact path's ceiling. Reading a chunk's vector means a TOAST fetch (2 KB, stored out of line), ~5–10 µs
- * each on Postgres 15 at 100k chunks; bench:retrieval's filtered rows compare both paths.
+ * The exact path's ceiling, in rows over all kinds of one query. Reading a chunk's vector means a TOAST fetch
+ * (2 KB, stored out of line): 10–25 µs a row on this loaded 2-core machine (Postgres 15, 100k chunks), so
+ * 500 rows cost about one HNSW walk of a kind's graph at ef_search 100 (bench:retrieval, filtered rows).
  */
-export const EXACT_MAX = 1000
+export const EXACT_MAX = 500
 
 export interface NearestChunksInput {
   model: { id: string; dim: number }
-  /** SQL predicate over `chunks c` (search.ts builds it; values bound through `params`). */
+  /**
+   * SQL predicate over `chunks c` (search.ts builds it; values bound through `params`). Conjuncts of the form
+   * `c.embedding_model = '<literal>'` and `c.kind = $n` need no row count (filtersBeyondKind); anything else
+   * makes nearestChunks count the rows that pass before choosing its path.
+   */
   where: string
   params: unknown[]
   vec: number[]
@@ -49,15 +54,30 @@ export async function nearestChunks(tx: Queryable, input: NearestChunksInput): P
 /** nearestChunks, also saying which path answered (tests and bench:retrieval report it). */
 export async function nearestChunksWithPath(tx: Queryable, input: NearestChunksInput): Promise<{ path: VectorPath; rows: NearestChunk[] }> {
   const kindPred = (kind: IndexedKind) => kindIndexPredicate(input.model, kind, 'c.')
-  // Per kind, counting stops at EXACT_MAX + 1 rows: through the (service, kind) btree for a service filter, a
-  // short sequential read otherwise (a kind alone matches a large share of rows, found quickly).
-  const { rows: counted } = await tx.query<Record<IndexedKind, number>>(
-    `select ${INDEXED_KINDS.map((k) => `(select count(*)::int from (select 1 from chunks c where ${input.where} and ${kindPred(k)} limit ${EXACT_MAX + 1}) f) as ${k}`).join(', ')}`,
-    input.params,
-  )
-  const exact = INDEXED_KINDS.filter((k) => (counted[0]?.[k] ?? 0) > 0 && counted[0]![k] <= EXACT_MAX)
-  const graph = INDEXED_KINDS.filter((k) => (counted[0]?.[k] ?? 0) > EXACT_MAX)
-  if (exact.length + graph.length === 0) return { path: 'none', rows: [] }
+  const exact: IndexedKind[] = []
+  const graph: IndexedKind[] = []
+  if (!filtersBeyondKind(input.where)) {
+    // Model and kind only: every kind's graph holds exactly the rows that pass, so no count is needed (a small
+    // kind's graph is small, and at ef_search ≥ its size the walk is exhaustive anyway). Counting cost 2–7 ms
+    // here at 100k chunks: hundreds of wide heap pages read to find the first rows of a kind.
+    graph.push(...INDEXED_KINDS)
+  } else {
+    // Per kind, counting stops at EXACT_MAX + 1 rows (through the (service, kind) btree for a service filter).
+    const { rows: counted } = await tx.query<Record<IndexedKind, number>>(
+      `select ${INDEXED_KINDS.map((k) => `(select count(*)::int from (select 1 from chunks c where ${input.where} and ${kindPred(k)} limit ${EXACT_MAX + 1}) f) as ${k}`).join(', ')}`,
+      input.params,
+    )
+    // Smallest kinds first into the exact scan while the total stays within EXACT_MAX; the others walk their graph.
+    let exactRows = 0
+    for (const [k, n] of INDEXED_KINDS.map((k) => [k, counted[0]?.[k] ?? 0] as const).sort((a, b) => a[1] - b[1])) {
+      if (n === 0) continue
+      if (exactRows + n <= EXACT_MAX) {
+        exact.push(k)
+        exactRows += n
+      } else graph.push(k)
+    }
+    if (exact.length + graph.length === 0) return { path: 'none', rows: [] }
+  }
 
   const p = [...input.params]
   const qv = `$${p.push(toVectorLiteral(input.vec))}::vector(${Math.trunc(input.model.dim)})`
@@ -80,4 +100,16 @@ export async function nearestChunksWithPath(tx: Queryable, input: NearestChunksI
     p,
   )
   return { path: graph.length === 0 ? 'exact' : exact.length === 0 ? 'hnsw' : 'mixed', rows }
+}
+
+/**
+ * Whether the predicate filters on more than the model and the kind (service, team, or anything unrecognised).
+ * Conservative: a conjunct it does not recognise counts as a filter, which only costs the row count.
+ */
+export function filtersBeyondKind(where: string): boolean {
+  const rest = where
+    .split(/\s+and\s+/i)
+    .map((c) => c.trim())
+    .filter((c) => !/^c\.embedding_model = '(?:[^']|'')*'$/.test(c) && !/^c\.kind = \$\d+$/.test(c))
+  return rest.length > 0
 }

@@ -26,14 +26,14 @@ interface Row {
 }
 
 // Runbooks and case studies above EXACT_MAX (graph path), docs below it; service "big" is about half the
-// runbooks (a filter that is not selective), "small" a few runbooks and docs (selective).
+// runbooks (a filter that is not selective) and a few docs, "small" a few runbooks and docs (selective).
 function dataset(): Row[] {
   const rng = prng(11)
   const vec = () => Array.from({ length: model.dim }, () => Math.fround(rng() * 2 - 1))
   const rows: Row[] = []
   for (let i = 0; i < EXACT_MAX + 1200; i++) rows.push({ kind: 'runbook', service: i % 2 === 0 ? 'big' : i % 50 === 1 ? 'small' : `svc-${i % 7}`, vec: vec() })
   for (let i = 0; i < EXACT_MAX + 100; i++) rows.push({ kind: 'case_study', service: `svc-${i % 7}`, vec: vec() })
-  for (let i = 0; i < 200; i++) rows.push({ kind: 'doc', service: i % 40 === 0 ? 'small' : `svc-${i % 7}`, vec: vec() })
+  for (let i = 0; i < 200; i++) rows.push({ kind: 'doc', service: i % 40 === 0 ? 'small' : i % 40 === 1 ? 'big' : `svc-${i % 7}`, vec: vec() })
   return rows
 }
 
@@ -123,12 +123,12 @@ describe(`nearestChunks: exact and HNSW paths (${backend})`, () => {
     expect(overlap / queries.length).toBeGreaterThanOrEqual(0.9)
   })
 
-  it('an unfiltered search merges every kind (graphs and exact scans) into one ranking', async () => {
+  it('an unfiltered search walks every kind\'s graph and merges them into one ranking', async () => {
     let overlap = 0
     const kinds = new Set<string>()
     for (const q of queries) {
       const got = await run(q, {}, 40)
-      expect(got.path).toBe('mixed')
+      expect(got.path).toBe('hnsw')
       expect(got.rows).toHaveLength(40)
       const d = got.rows.map((r) => r.distance)
       expect(d).toEqual([...d].sort((a, b) => a - b))
@@ -138,6 +138,19 @@ describe(`nearestChunks: exact and HNSW paths (${backend})`, () => {
     }
     expect(overlap / queries.length).toBeGreaterThanOrEqual(0.9)
     expect([...kinds].sort()).toEqual(['case_study', 'doc', 'runbook'])
+  })
+
+  it('a filter selective in one kind and not in another mixes an exact scan and a graph walk', async () => {
+    let overlap = 0
+    for (const q of queries) {
+      const got = await run(q, { service: 'big' }, 40)
+      expect(got.path).toBe('mixed')
+      expect(got.rows).toHaveLength(40)
+      expect(got.rows.every((r) => data[ids.indexOf(Number(r.id))]!.service === 'big')).toBe(true)
+      const want = new Set(truth(q, (r) => r.service === 'big', 10).map((w) => w.id))
+      overlap += got.rows.slice(0, 10).filter((r) => want.has(Number(r.id))).length / 10
+    }
+    expect(overlap / queries.length).toBeGreaterThanOrEqual(0.9)
   })
 
   it('a kind filter searches that kind only', async () => {
