@@ -18,7 +18,14 @@ import { fmt, formatTable, loadAvg, onCleanup, positiveInt, progress, REPO_ROOT,
 // Reported beside the targets from the issue (≥ 200 alerts/s, p99 ≤ 100 ms, 0 errors, RSS growth < 10 %).
 // Nothing is asserted: this is a measurement tool. The database is dropped and re-created at start.
 //
-// Usage: npm run bench:webhook -- [--duration 60] [--ask-duration N] [--connections 10] [--workers N] [--database-url postgres://…/warden_bench] [--keep] [--json]
+// Two deployment shapes: assessment workers inside the API process (`--workers N`, WARDEN_WORKER_CONCURRENCY),
+// or an API process with no workers plus `warden worker` processes beside it (`--worker-processes P`, each
+// with `--workers` slots, default 1) — the shape for a busy intake, where assessment CPU cannot stall the API's
+// event loop. Memory: RSS is sampled through the run, and the server's post-GC heap (heap-probe.cjs, SIGUSR2)
+// is read before and after each phase, so RSS growth can be told apart as leak (heap grows) or warm-up.
+//
+// Usage: npm run bench:webhook -- [--duration 60] [--ask-duration N] [--connections 10] [--workers N]
+//        [--worker-processes P] [--database-url postgres://…/warden_bench] [--keep] [--json]
 
 const TARGET = { alertsPerSec: 200, p99Ms: 100, errors: 0, rssGrowthPct: 10 }
 
@@ -29,6 +36,10 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '10' },
     /** Assessment workers in the server (WARDEN_WORKER_CONCURRENCY); 0 separates intake cost from assessment cost. */
     workers: { type: 'string' },
+    /** `warden worker` processes beside the API (which then runs no workers); each has --workers slots (default 1). */
+    'worker-processes': { type: 'string', default: '0' },
+    /** Write a V8 CPU profile of the API process to this directory (node --cpu-prof; open in Chrome DevTools). */
+    'cpu-prof': { type: 'string' },
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/warden_bench' },
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -38,6 +49,10 @@ const duration = positiveInt(args.duration!, 'duration')
 const askDuration = args['ask-duration'] ? positiveInt(args['ask-duration'], 'ask-duration') : duration
 const connections = positiveInt(args.connections!, 'connections')
 const dbUrl = args['database-url']!
+const workerProcesses = Number(args['worker-processes'])
+if (!Number.isInteger(workerProcesses) || workerProcesses < 0) throw new Error('--worker-processes: a whole number ≥ 0')
+const shape = workerProcesses > 0 ? `API with 0 workers + ${workerProcesses} worker process(es) × ${args.workers ?? 1} slot(s)` : `API with in-process workers ${args.workers ?? 'default'}`
+const HEAP_PROBE = path.join(REPO_ROOT, 'evals/bench/heap-probe.cjs')
 
 /** Drops and re-creates the bench database through the server's `postgres` database. */
 async function freshDatabase(url: string): Promise<void> {
@@ -74,26 +89,51 @@ async function prepare(): Promise<{ webhook: string; oncall: string; questions: 
   }
 }
 
-/** `warden serve` as a child on port 0; resolves with its URL once it says it is listening. */
-async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+function childEnv(workers: string | undefined): Record<string, string> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>), DATABASE_URL: dbUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', WARDEN_DEMO_TOKENS: 'false' }
   delete env.OPENAI_API_KEY // deterministic mode
-  if (args.workers !== undefined) env.WARDEN_WORKER_CONCURRENCY = args.workers
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (workers !== undefined) env.WARDEN_WORKER_CONCURRENCY = workers
+  return env
+}
+
+/** A warden CLI child; resolves once its stdout matches `ready` (with the match). */
+async function startChild(command: string, workers: string | undefined, ready: RegExp, nodeFlags: string[] = []): Promise<{ match: RegExpExecArray; child: ChildProcess; stderrLines: (prefix: string) => string[] }> {
+  const child = spawn(process.execPath, [...nodeFlags, '--expose-gc', '--require', HEAP_PROBE, '--import', 'tsx', 'src/cli/main.ts', command], { cwd: REPO_ROOT, env: childEnv(workers), stdio: ['ignore', 'pipe', 'pipe'] })
   onCleanup(() => void child.kill('SIGTERM'))
   let stderr = ''
-  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
-  const url = await new Promise<string>((resolve, reject) => {
+  const lines: string[] = []
+  child.stderr!.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000)
+    for (const l of String(d).split('\n')) if (l.startsWith('heap-probe ')) lines.push(l)
+  })
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (d) => {
       out += d
-      const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m) resolve(m[1]!)
+      const m = ready.exec(out)
+      if (m) resolve(m)
     })
-    child.once('exit', (code) => reject(new Error(`warden serve exited with ${code} before listening:\n${stderr}`)))
-    setTimeout(() => reject(new Error(`warden serve did not start in 60 s:\n${stderr}`)), 60_000)
+    child.once('exit', (code) => reject(new Error(`warden ${command} exited with ${code} before it was ready:\n${stderr}`)))
+    setTimeout(() => reject(new Error(`warden ${command} did not start in 60 s:\n${stderr}`)), 60_000)
   })
-  return { url, child }
+  return { match, child, stderrLines: (prefix) => lines.filter((l) => l.startsWith(prefix)) }
+}
+
+/** `warden serve` as a child on port 0 (no workers when worker processes run beside it). */
+async function startServer() {
+  const s = await startChild('serve', workerProcesses > 0 ? '0' : args.workers, /listening on (http:\/\/\S+)/, args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])] : [])
+  return { url: s.match[1]!, child: s.child, probes: () => s.stderrLines('heap-probe ') }
+}
+
+/** The server's post-GC heap and RSS (MiB), through heap-probe.cjs. */
+async function heapProbe(child: ChildProcess, probes: () => string[]): Promise<{ heapUsed: number; rss: number }> {
+  const before = probes().length
+  child.kill('SIGUSR2')
+  for (let i = 0; i < 100 && probes().length === before; i++) await new Promise((r) => setTimeout(r, 50))
+  const line = probes()[before]
+  if (!line) return { heapUsed: NaN, rss: NaN }
+  const m = JSON.parse(line.slice('heap-probe '.length)) as { heapUsed: number; rss: number }
+  return { heapUsed: m.heapUsed / 2 ** 20, rss: m.rss / 2 ** 20 }
 }
 
 /** Resident set size of a process in MiB (Linux /proc). */
@@ -122,18 +162,32 @@ interface RouteResult {
   non2xx: number
   rssBefore: number
   rssAfter: number
+  /** Server RSS (MiB) every 5 s through the phase. */
+  rssSeries: number[]
+  /** Post-GC heap (MiB) before and after the phase. */
+  heapBefore: number
+  heapAfter: number
 }
 
-async function load(route: string, url: string, pid: number, seconds: number, token: string, body: () => string): Promise<RouteResult> {
+async function load(route: string, server: { url: string; child: ChildProcess; probes: () => string[] }, seconds: number, token: string, body: () => string): Promise<RouteResult> {
+  const { url, child } = server
+  const pid = child.pid!
+  const heapBefore = (await heapProbe(child, server.probes)).heapUsed
   const rssBefore = rssMiB(pid)
-  progress(`${route}: ${seconds}s, ${connections} connections (server RSS ${fmt(rssBefore)} MiB)`)
+  progress(`${route}: ${seconds}s, ${connections} connections (server RSS ${fmt(rssBefore)} MiB, post-GC heap ${fmt(heapBefore)} MiB)`)
+  const rssSeries = [rssBefore]
+  const sampler = setInterval(() => rssSeries.push(rssMiB(pid)), 5000)
   const r = await autocannon({
     url: `${url}${route}`,
     connections,
     duration: seconds,
     requests: [{ method: 'POST', path: route, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: body() }) }],
   })
-  return { route, reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx, rssBefore, rssAfter: rssMiB(pid) }
+  clearInterval(sampler)
+  const rssAfter = rssMiB(pid)
+  rssSeries.push(rssAfter)
+  const heapAfter = (await heapProbe(child, server.probes)).heapUsed
+  return { route, reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, errors: r.errors + r.timeouts, non2xx: r.non2xx, rssBefore, rssAfter, rssSeries, heapBefore, heapAfter }
 }
 
 async function queueState(): Promise<string> {
@@ -153,22 +207,41 @@ async function queueState(): Promise<string> {
   }
 }
 
+/** `warden audit verify` on the bench database, as an operator would run it after the load. */
+async function auditVerify(): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify'], { cwd: REPO_ROOT, env: childEnv(undefined), stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout!.on('data', (d) => (out += d))
+  child.stderr!.on('data', (d) => (out += d))
+  const code = await new Promise<number | null>((r) => child.once('exit', r))
+  return `exit ${code}: ${out.trim().split('\n').slice(-1)[0] ?? ''}`
+}
+
 runMain(async () => {
   const loadAtStart = loadAvg()
   progress(`fresh database ${dbUrl}`)
   await freshDatabase(dbUrl)
   const { webhook, oncall, questions } = await prepare()
-  const { url, child } = await startServer()
-  progress(`server ${url} (pid ${child.pid})`)
-  const pid = child.pid!
+  const server = await startServer()
+  const { url, child } = server
+  progress(`server ${url} (pid ${child.pid}); ${shape}`)
+  const workerChildren: ChildProcess[] = []
+  for (let i = 0; i < workerProcesses; i++) workerChildren.push((await startChild('worker', args.workers ?? '1', /Warden worker running/)).child)
   // Warm-up: JIT, pool connections and prepared plans, so the first second of the run is not the cold start.
   await autocannon({ url: `${url}/v1/alerts/alertmanager`, connections: 2, amount: 200, requests: [{ method: 'POST', headers: { authorization: `Bearer ${webhook}`, 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: alertBody() }) }] })
-  const intake = await load('/v1/alerts/alertmanager', url, pid, duration, webhook, alertBody)
+  const intake = await load('/v1/alerts/alertmanager', server, duration, webhook, alertBody)
   const afterIntake = await queueState()
   let q = 0
-  const ask = await load('/v1/ask', url, pid, askDuration, oncall, () => JSON.stringify({ question: questions[q++ % questions.length] }))
+  const ask = await load('/v1/ask', server, askDuration, oncall, () => JSON.stringify({ question: questions[q++ % questions.length] }))
   const afterAsk = await queueState()
-  child.kill('SIGTERM')
+  // Wait for the server to exit: a CPU profile is written on exit.
+  await new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve()
+    child.once('exit', () => resolve())
+    child.kill('SIGTERM')
+  })
+  for (const w of workerChildren) w.kill('SIGTERM')
+  const audit = await auditVerify()
 
   const growth = (r: RouteResult) => ((r.rssAfter - r.rssBefore) / r.rssBefore) * 100
   const rows = [intake, ask].map((r) => [r.route, fmt(r.reqPerSec), fmt(r.p50, 0), fmt(r.p99, 0), String(r.requests), `${r.errors} / ${r.non2xx}`, `${fmt(r.rssBefore)} → ${fmt(r.rssAfter)} MiB`, `${fmt(growth(r))} %`])
@@ -180,7 +253,9 @@ runMain(async () => {
     duration,
     askDuration,
     connections,
+    shape,
     loadAtStart,
+    auditVerify: audit,
     results: [intake, ask],
     queueAfterIntake: afterIntake,
     queueAfterAsk: afterAsk,
@@ -194,13 +269,15 @@ runMain(async () => {
   if (args.json) return void process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   process.stdout.write(
     [
-      `Webhook benchmark — warden serve on PostgreSQL, deterministic mode, ${connections} connections, workers ${args.workers ?? 'default'}, load average at start ${loadAtStart}`,
+      `Webhook benchmark — warden serve on PostgreSQL, deterministic mode, ${connections} connections, ${shape}, load average at start ${loadAtStart}`,
       '',
       formatTable(['route', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors / non-2xx', 'server RSS', 'RSS growth'], rows),
       '',
       `intake targets: ≥ ${TARGET.alertsPerSec} alerts/s ${report.targets.alertsPerSec}; p99 ≤ ${TARGET.p99Ms} ms ${report.targets.p99}; 0 errors ${report.targets.errors}; RSS growth < ${TARGET.rssGrowthPct} % over ${duration} s ${report.targets.rssGrowth}`,
       `after intake: ${afterIntake}`,
       `after ask:    ${afterAsk}`,
+      ...[intake, ask].map((r) => `${r.route}: RSS every 5 s ${r.rssSeries.map((v) => fmt(v, 0)).join(' ')} MiB; post-GC heap ${fmt(r.heapBefore)} → ${fmt(r.heapAfter)} MiB`),
+      `audit verify after the run: ${audit}`,
       '',
     ].join('\n'),
   )

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { appendAudit } from '../audit/append.js'
+import { appendAuditRows, type AuditEntry } from '../audit/append.js'
 import type { Database, Transaction } from '../db/types.js'
+import { newJobId } from './jobs/enqueue.js'
+import { ASSESS_ALERT, toJob, type Job } from './jobs/types.js'
 import { dedupKey, normalizeAlert } from './normalize/index.js'
 import type { AlertSource, CanonicalAlert } from './types.js'
 
@@ -13,6 +15,11 @@ export interface ReceivedAlert {
   status: 'firing' | 'resolved'
   /** True only for a newly stored firing alert: everything else already has, or must not get, an assessment. */
   needsAssessment: boolean
+  /**
+   * With `assess`: the alert's assessment job (queued with it, or the one an earlier delivery queued); null for
+   * an alert that is resolved. Absent without `assess`.
+   */
+  job?: Job | null
 }
 
 export type ReceiveResult =
@@ -28,42 +35,73 @@ export async function receiveAlerts(
     actor?: string
     /** Runs in the storing transaction after each alert (e.g. enqueue its assessment): the two commit together. */
     onStored?: (tx: Transaction, alert: ReceivedAlert) => Promise<void>
+    /**
+     * Queue an assessment job for every firing alert in the same statement that stores it (one round trip
+     * instead of two); idempotent per alert like enqueueAssessment: a re-delivery finds the first job.
+     */
+    assess?: { maxAttempts: number }
   },
   input: { format: AlertSource | 'auto'; payload: unknown },
 ): Promise<ReceiveResult> {
   const normalized = normalizeAlert(input.format, input.payload)
   if (!normalized.ok) return normalized
   const now = deps.clock?.() ?? new Date()
+  const actor = deps.actor ?? `webhook:${normalized.format}`
   // All alerts of one delivery are stored together or not at all.
   const alerts = await deps.db.transaction(async (tx) => {
     const out: ReceivedAlert[] = []
+    const audit: AuditEntry[] = []
     for (const a of normalized.alerts) {
-      const stored = await storeAlert(tx, a, input.payload, now, deps.actor ?? `webhook:${normalized.format}`)
+      const { stored, entry } = await storeAlert(tx, a, input.payload, now, actor, deps.assess)
       await deps.onStored?.(tx, stored)
       out.push(stored)
+      audit.push(entry)
     }
+    // The audit rows go last, in one statement: the audit lock is held from there to COMMIT and every other
+    // writer waits on it, so the inserts above (and the enqueues) run in parallel with other deliveries.
+    await appendAuditRows(tx, audit, now)
     return out
   })
   return { ok: true, format: normalized.format, alerts }
 }
 
-async function storeAlert(tx: Parameters<Parameters<Database['transaction']>[0]>[0], a: CanonicalAlert, payload: unknown, now: Date, actor: string): Promise<ReceivedAlert> {
-  const id = newId('al')
-  const { rows } = await tx.query<{ id: string; status: 'firing' | 'resolved'; inserted: boolean; was: string | null }>(
-    `insert into alerts (id, source, dedup_key, fingerprint, status, name, labels, annotations, summary, description,
-                         starts_at, links, severity, payload, received_at, resolved_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, case when $5 = 'resolved' then $15::timestamptz end)
-     on conflict (dedup_key) do update set
-       deliveries = alerts.deliveries + 1,
-       status = case when excluded.status = 'resolved' then 'resolved' else alerts.status end,
-       resolved_at = case when excluded.status = 'resolved' and alerts.status = 'firing' then excluded.received_at else alerts.resolved_at end
-     returning id, status, (xmax = 0) as inserted, null::text as was`,
-    [id, a.source, dedupKey(a), a.fingerprint, a.status, a.name, JSON.stringify(a.labels), JSON.stringify(a.annotations), a.summary, a.description, a.startsAt, JSON.stringify(a.links), a.severity, JSON.stringify(payload), now.toISOString()],
+async function storeAlert(tx: Transaction, a: CanonicalAlert, payload: unknown, now: Date, actor: string, assess?: { maxAttempts: number }): Promise<{ stored: ReceivedAlert; entry: AuditEntry }> {
+  const at = now.toISOString()
+  // The job insert reads the alert's id and status from the alert insert (data-modifying CTE), so a new
+  // firing alert and its job cost one round trip; $16 null (no `assess`) leaves jobs alone.
+  const { rows } = await tx.query<Record<string, unknown> & { alert_id: string; alert_status: 'firing' | 'resolved'; inserted: boolean }>(
+    `with a as (
+       insert into alerts (id, source, dedup_key, fingerprint, status, name, labels, annotations, summary, description,
+                           starts_at, links, severity, payload, received_at, resolved_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, case when $5 = 'resolved' then $15::timestamptz end)
+       on conflict (dedup_key) do update set
+         deliveries = alerts.deliveries + 1,
+         status = case when excluded.status = 'resolved' then 'resolved' else alerts.status end,
+         resolved_at = case when excluded.status = 'resolved' and alerts.status = 'firing' then excluded.received_at else alerts.resolved_at end
+       returning id, status, (xmax = 0) as inserted
+     ), j as (
+       insert into jobs (id, kind, payload, dedupe_key, status, attempts, max_attempts, run_at, created_at, updated_at)
+       select $17, $18, jsonb_build_object('alertId', a.id), a.id, 'queued', 0, $16, $15, $15, $15 from a
+       where $16::int is not null and a.status = 'firing'
+       on conflict (kind, dedupe_key) do nothing
+       returning *
+     )
+     select a.id as alert_id, a.status as alert_status, a.inserted, j.* from a left join j on true`,
+    [newId('al'), a.source, dedupKey(a), a.fingerprint, a.status, a.name, JSON.stringify(a.labels), JSON.stringify(a.annotations), a.summary, a.description, a.startsAt, JSON.stringify(a.links), a.severity, JSON.stringify(payload), at, assess?.maxAttempts ?? null, newJobId(), ASSESS_ALERT],
   )
   const row = rows[0]!
+  const stored: ReceivedAlert = { alertId: row.alert_id, created: row.inserted, status: row.alert_status, needsAssessment: row.inserted && row.alert_status === 'firing' }
+  if (assess) {
+    if (row.id) stored.job = toJob(row)
+    else if (row.alert_status === 'firing') {
+      // The job an earlier delivery queued: a separate statement, whose fresh snapshot also sees one committed
+      // by a concurrent first delivery this statement waited for.
+      const existing = await tx.query<Record<string, unknown>>('select * from jobs where kind = $1 and dedupe_key = $2', [ASSESS_ALERT, row.alert_id])
+      stored.job = existing.rows[0] ? toJob(existing.rows[0]) : null
+    } else stored.job = null
+  }
   const action = row.inserted ? 'alert.received' : a.status === 'resolved' ? 'alert.resolved' : 'alert.redelivered'
-  await appendAudit(tx, { actor, action, subject: `alert:${row.id}`, data: { source: a.source, fingerprint: a.fingerprint, name: a.name, status: row.status } }, now)
-  return { alertId: row.id, created: row.inserted, status: row.status, needsAssessment: row.inserted && row.status === 'firing' }
+  return { stored, entry: { actor, action, subject: `alert:${row.alert_id}`, data: { source: a.source, fingerprint: a.fingerprint, name: a.name, status: row.alert_status } } }
 }
 
 export interface AlertRow extends CanonicalAlert {

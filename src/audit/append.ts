@@ -48,18 +48,47 @@ export function chainHash(prevHash: string, body: string): string {
   return sha256(`${prevHash}\n${body}`)
 }
 
+/**
+ * Appends one audit row in the caller's transaction. Call it as the LAST statement of the transaction: the
+ * audit lock it takes is held until commit and serialises every writer of every kind, so whatever the
+ * transaction does after it runs with all other writers waiting.
+ */
 export async function appendAudit(tx: Transaction, entry: AuditEntry, now: Date = new Date()): Promise<AuditRow> {
-  // Serialise appenders for the rest of this transaction: the chain has exactly one tip.
-  await tx.query("select pg_advisory_xact_lock(hashtextextended('warden:audit', 0))")
-  const { rows } = await tx.query<{ seq: number; hash: string }>('select seq, hash from audit_log order by seq desc limit 1')
-  const seq = (rows[0]?.seq ?? 0) + 1
-  const prev = rows[0]?.hash ?? GENESIS_HASH
+  return (await appendAuditRows(tx, [entry], now))[0]!
+}
+
+/**
+ * Appends several rows, in order, in one round trip (a delivery of many alerts writes one row per alert).
+ * The lock, the tip read and the inserts happen inside audit_append (migration 011), so the lock is held for
+ * one statement plus the COMMIT instead of a client round trip per step.
+ */
+export async function appendAuditRows(tx: Transaction, entries: readonly AuditEntry[], now: Date = new Date()): Promise<AuditRow[]> {
+  if (entries.length === 0) return []
   const at = now.toISOString()
-  const body = canonicalJson({ seq, at, actor: entry.actor, action: entry.action, subject: entry.subject, data: entry.data })
-  const hash = chainHash(prev, body)
-  await tx.query(
-    'insert into audit_log (seq, at, actor, action, subject, body, prev_hash, hash) values ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [seq, at, entry.actor, entry.action, entry.subject, body, prev, hash],
+  const parts = entries.map((e) => bodyParts(e, at))
+  const { rows } = await tx.query<{ seq: number | string; prev_hash: string; hash: string }>(
+    'select seq, prev_hash, hash from audit_append($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])',
+    [entries.map(() => at), entries.map((e) => e.actor), entries.map((e) => e.action), entries.map((e) => e.subject), parts.map((p) => p.head), parts.map((p) => p.tail)],
   )
-  return { seq, at, actor: entry.actor, action: entry.action, subject: entry.subject, body, prev_hash: prev, hash }
+  if (rows.length !== entries.length) throw new Error(`audit_append wrote ${rows.length} rows for ${entries.length} entries`)
+  return rows.map((r, i) => {
+    const e = entries[i]!
+    const seq = Number(r.seq)
+    const body = canonicalJson({ seq, at, actor: e.actor, action: e.action, subject: e.subject, data: e.data })
+    // The database assembled and hashed the body; recompute both here so a difference (say a non-UTF-8
+    // server encoding) aborts the transaction instead of committing a row that verify would reject.
+    if (`${parts[i]!.head}${seq}${parts[i]!.tail}` !== body || chainHash(r.prev_hash, body) !== r.hash) {
+      throw new Error(`audit_append produced a row that does not match the canonical body or hash (seq ${seq})`)
+    }
+    return { seq, at, actor: e.actor, action: e.action, subject: e.subject, body, prev_hash: r.prev_hash, hash: r.hash }
+  })
+}
+
+/**
+ * The canonical body around its seq. Top-level keys sort as action, actor, at, data, seq, subject, so the
+ * body is `{…data…,"seq":` + seq + `,"subject":…}`: everything but the seq is known before the lock.
+ */
+function bodyParts(e: AuditEntry, at: string): { head: string; tail: string } {
+  const before = canonicalJson({ action: e.action, actor: e.actor, at, data: e.data })
+  return { head: `${before.slice(0, -1)},"seq":`, tail: `,"subject":${JSON.stringify(e.subject)}}` }
 }

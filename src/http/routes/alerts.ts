@@ -1,6 +1,5 @@
 import type { Hono } from 'hono'
 import { z } from 'zod'
-import { enqueueAssessment } from '../../alerts/jobs/enqueue.js'
 import type { Job } from '../../alerts/jobs/types.js'
 import { getAlert, receiveAlerts } from '../../alerts/receive.js'
 import { defaultWorkerId, runOrWait } from '../../alerts/worker.js'
@@ -74,13 +73,13 @@ export function registerAlertRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         db: deps.db,
         clock: deps.clock,
         actor: auth.principal.via.startsWith('source:') ? `webhook:${source}` : `webhook:${source}:${auth.principal.identity}`,
-        onStored: async (tx, a) => {
-          if (a.status === 'firing') jobs.set(a.alertId, (await enqueueAssessment(tx, a.alertId, { maxAttempts }, deps.clock?.())).job)
-        },
+        // Each firing alert's job is queued by the statement that stores the alert (same transaction).
+        assess: { maxAttempts },
       },
       { format: source, payload },
     )
     if (!received.ok) throw new ApiError('validation_failed', received.error.message, received.error.issues)
+    for (const a of received.alerts) if (a.job) jobs.set(a.alertId, a.job)
 
     if (c.req.query('wait') === 'true') {
       const waitMs = deps.assessWaitMs ?? DEFAULT_ASSESS_WAIT_MS
