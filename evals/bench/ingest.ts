@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { runIngest, type IngestSummary } from '../../ingest/pipeline.js'
 import { openDatabase, type Database, type DatabaseTarget } from '../../src/db/index.js'
 import { createLocalEmbeddings } from '../../src/knowledge/embeddings/local.js'
-import { ensureModelIndex, hnswIndexName } from '../../src/knowledge/models.js'
+import { dropModelIndex, ensureModelIndex } from '../../src/knowledge/models.js'
 import { markdownDoc, prng } from './synth.js'
 import {
   countingEmbedder,
@@ -201,7 +201,7 @@ async function diagnose(synthRoot: string): Promise<Variant[]> {
       if (v.deferIndex) {
         // Registered in embedding_models, so runIngest's ensureModelIndex is a no-op and won't recreate it.
         await ensureModelIndex(db, model)
-        await db.query(`drop index ${hnswIndexName(model)}`)
+        await dropModelIndex(db, model)
       }
       progress(`diagnose: ${v.name}`)
       const t = performance.now()

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util'
 import { openDatabase, type Database, type DatabaseTarget, type Transaction } from '../../src/db/index.js'
 import { createLocalEmbeddings } from '../../src/knowledge/embeddings/local.js'
 import type { EmbeddingProvider } from '../../src/knowledge/embeddings/types.js'
-import { ensureModelIndex, HNSW_BUILD, hnswIndexName, sqlLiteral, toVectorLiteral, vectorExpr, type ModelSpec } from '../../src/knowledge/models.js'
+import { ensureModelIndex, HNSW_BUILD, hnswIndexName, hnswIndexNames, INDEXED_KINDS, kindIndexPredicate, hnswKindIndexName, sqlLiteral, toVectorLiteral, vectorExpr, type ModelSpec } from '../../src/knowledge/models.js'
+import { nearestChunksWithPath } from '../../src/knowledge/vector.js'
 import { search, type SearchInput } from '../../src/knowledge/search.js'
 import { docContext, FIXED_QUESTIONS, KINDS, passage, prng, questionFrom, SERVICES, TEAMS, type Rng } from './synth.js'
 import {
@@ -258,25 +259,30 @@ async function benchRun(
       const ms: number[] = []
       let recall = 0
       let filteredRecall = 0
+      const paths = new Map<string, number>()
+      const filteredPaths = new Map<string, number>()
+      const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1)
       for (let i = 0; i < recallQs.length; i++) {
         const t0 = performance.now()
-        const approx = await annTopK(db, model, vecs[i]!, null, efSearch, true)
+        const approx = await annTopK(db, model, vecs[i]!, null, efSearch)
         ms.push(performance.now() - t0)
-        recall += recallAtK(approx, exact[0]![i]!)
-        // Filtered: as search() runs it (the planner's choice between HNSW + iterative scan and the btree filter).
-        filteredRecall += recallAtK(await annTopK(db, model, vecs[i]!, recallQs[i]!.service, efSearch, false), exact[1]![i]!)
+        count(paths, approx.path)
+        recall += recallAtK(approx.rows, exact[0]![i]!)
+        // Filtered: as search() runs it (per kind, exact scan of the service's chunks or the graph with a filter).
+        const filtered = await annTopK(db, model, vecs[i]!, recallQs[i]!.service, efSearch)
+        count(filteredPaths, filtered.path)
+        filteredRecall += recallAtK(filtered.rows, exact[1]![i]!)
       }
       const v = await timed((q) => ({ query: q.query, k: K, mode: 'vector' }), efSearch)
-      const plan = await planKind(db, model, vecs[0]!, null, efSearch)
-      const forcedPlan = await planKind(db, model, vecs[0]!, null, efSearch, true)
-      const filteredPlan = await planKind(db, model, vecs[0]!, recallQs[0]!.service, efSearch)
+      const describe = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')
+      const plan = describe(paths)
+      const filteredPlan = describe(filteredPaths)
       ef.push({
         ef: efSearch,
-        // Only a graph that was really searched has an HNSW recall; otherwise the "probe" was an exact scan.
-        recall: forcedPlan === 'hnsw' ? recall / recallQs.length : null,
-        // What search() gets: the HNSW recall on the graph path; any other path (seq scan, btree/bitmap + sort)
-        // computes every candidate's distance, i.e. exact search.
-        effectiveRecall: plan === 'hnsw' ? recall / recallQs.length : 1,
+        // What search() gets, on the paths nearestChunks took (the probe is nearestChunks itself): recall of
+        // the graph walks where it walked a graph, exact elsewhere.
+        recall: recall / recallQs.length,
+        effectiveRecall: recall / recallQs.length,
         filteredRecall: filteredRecall / recallQs.length,
         vectorSql: summarize(ms),
         vectorSearch: v.latency,
@@ -284,8 +290,8 @@ async function benchRun(
         filteredPlan,
       })
       progress(
-        `${label}: ef_search=${efSearch}: recall@10 ${forcedPlan === 'hnsw' ? fmt(recall / recallQs.length, 3) : `n/a (forced probe ran ${forcedPlan})`}, ` +
-          `vector search() p95 ${fmt(v.latency.p95, 1)} ms on ${plan}`,
+        `${label}: ef_search=${efSearch}: recall@10 ${fmt(recall / recallQs.length, 3)} (paths: ${plan}), filtered ${fmt(filteredRecall / recallQs.length, 3)} (${filteredPlan}), ` +
+          `vector search() p95 ${fmt(v.latency.p95, 1)} ms`,
       )
     }
     // Recommendation: what search() will really deliver at each ef (its planner path, its recall on that path),
@@ -459,12 +465,13 @@ async function bulkLoad(db: Database, embedder: EmbeddingProvider, rng: Rng, siz
  */
 async function createTunedIndex(tx: Transaction, model: ModelSpec, withOpts: string): Promise<void> {
   if (!/^\s*\w+\s*=\s*\d+\s*(,\s*\w+\s*=\s*\d+\s*)*$/.test(withOpts)) throw new Error(`--hnsw-with: expected e.g. "m=24,ef_construction=128", got "${withOpts}"`)
-  const name = hnswIndexName(model)
-  await tx.query(
-    `CREATE INDEX ${name} ON chunks USING hnsw ((embedding::vector(${Math.trunc(model.dim)})) vector_cosine_ops)
-     WITH (${withOpts}) WHERE embedding_model = ${sqlLiteral(model.id)}`,
-  )
-  await tx.query('insert into embedding_models (id, dim, index_name) values ($1, $2, $3)', [model.id, model.dim, name])
+  for (const kind of INDEXED_KINDS) {
+    await tx.query(
+      `CREATE INDEX ${hnswKindIndexName(model, kind)} ON chunks USING hnsw (${vectorExpr(model, 'embedding')} vector_cosine_ops)
+       WITH (${withOpts}) WHERE ${kindIndexPredicate(model, kind)}`,
+    )
+  }
+  await tx.query('insert into embedding_models (id, dim, index_name) values ($1, $2, $3)', [model.id, model.dim, hnswIndexName(model)])
 }
 
 async function refreshTermStatsIfPresent(db: Database): Promise<number | null> {
@@ -499,19 +506,14 @@ interface Neighbor {
 }
 
 /**
- * The vector half of search(), verbatim in shape: partial-index predicate, the model's cast expression,
- * LIMIT pool, relaxed-order iterative scan, re-sorted exactly; the first K rows are what RRF sees.
+ * The vector half of search(), exactly: nearestChunks (vector.ts) with search()'s predicate and pool, on
+ * whichever path it picks (per kind: exact scan or HNSW graph); the first K rows are what the fusion sees.
  */
-async function annTopK(db: Database, model: ModelSpec, vec: number[], service: string | null, ef: number, forceIndex: boolean): Promise<Neighbor[]> {
-  return db.transaction(async (tx) => {
-    await vectorSettings(tx, ef, forceIndex)
-    const { rows } = await tx.query<Neighbor>(
-      vectorSql(model, service, SEARCH_POOL, forceIndex),
-      service ? [toVectorLiteral(vec), service] : [toVectorLiteral(vec)],
-    )
-    // Relaxed iterative scans may return rows slightly out of order: re-sort exactly, as search() does.
-    return rows.sort(byDistance).slice(0, K)
-  })
+async function annTopK(db: Database, model: ModelSpec, vec: number[], service: string | null, ef: number): Promise<{ rows: Neighbor[]; path: string }> {
+  const params: unknown[] = service ? [service] : []
+  const where = [`c.embedding_model = ${sqlLiteral(model.id)}`, ...(service ? ['c.service = $1'] : [])].join(' and ')
+  const r = await db.transaction((tx) => nearestChunksWithPath(tx, { model, where, params, vec, limit: SEARCH_POOL, efSearch: ef }))
+  return { rows: r.rows.map((x) => ({ id: Number(x.id), distance: x.distance })).slice(0, K), path: r.path }
 }
 
 /** Ground truth: same expression and predicate, index scans disabled so the planner must compute every distance. */
@@ -520,39 +522,6 @@ async function exactTopK(db: Database, model: ModelSpec, vec: number[], service:
     await disableIndexes(tx)
     const { rows } = await tx.query<Neighbor>(vectorSql(model, service, K), service ? [toVectorLiteral(vec), service] : [toVectorLiteral(vec)])
     return rows
-  })
-}
-
-/**
- * search()'s session settings for the vector query. The planner may prefer a seq scan + sort (exact!) on small
- * tables or at high ef_search, which would report recall 1.0 for a graph it never used. forceIndex makes it use
- * the graph: disabling seq/bitmap scans alone is not enough, because a btree (chunks_model_idx covers every row
- * of the model) + sort is then still cheaper than pgvector's estimate at a high ef_search; disabling sorts too
- * leaves the HNSW scan, which is the only path that delivers rows already in distance order (the forced SQL
- * has no outer re-sort, see vectorSql). The path actually taken is still checked with planKind, never assumed.
- */
-async function vectorSettings(tx: Transaction, ef: number, forceIndex: boolean): Promise<void> {
-  await tx.query(`set local hnsw.ef_search = ${Math.trunc(ef)}`)
-  await tx.query('set local hnsw.iterative_scan = relaxed_order')
-  if (forceIndex) {
-    await tx.query('set local enable_seqscan = off')
-    await tx.query('set local enable_bitmapscan = off')
-    await tx.query('set local enable_sort = off')
-  }
-}
-
-/** Which access path the planner chooses for search()'s vector SQL under the given ef_search (EXPLAIN, no ANALYZE). */
-async function planKind(db: Database, model: ModelSpec, vec: number[], service: string | null, ef: number, forceIndex = false): Promise<string> {
-  return db.transaction(async (tx) => {
-    await vectorSettings(tx, ef, forceIndex)
-    const { rows } = await tx.query<{ 'QUERY PLAN': string }>(
-      `explain (costs off) ${vectorSql(model, service, SEARCH_POOL, forceIndex)}`,
-      service ? [toVectorLiteral(vec), service] : [toVectorLiteral(vec)],
-    )
-    const text = rows.map((r) => r['QUERY PLAN']).join('\n')
-    if (text.includes(hnswIndexName(model))) return 'hnsw'
-    const m = /(Bitmap Index Scan|Index Scan|Seq Scan)(?: using (\w+))?/.exec(text)
-    return m ? `${m[1]!.toLowerCase()}${m[2] ? ` ${m[2]}` : ''}` : 'other'
   })
 }
 
@@ -653,9 +622,10 @@ const emptyPlans = (): RunResult['plans'] => ({ vector: '', vectorFiltered: '', 
 
 async function relationSizes(db: Database, model: ModelSpec): Promise<RunResult['sizesMiB']> {
   const { rows } = await db.query<{ t: number; h: number; g: number }>(
-    `select pg_total_relation_size('chunks')::float8 as t, pg_relation_size($1::regclass)::float8 as h,
+    `select pg_total_relation_size('chunks')::float8 as t,
+            (select sum(pg_relation_size(to_regclass(n)))::float8 from unnest($1::text[]) n) as h,
             pg_relation_size('chunks_tsv_idx')::float8 as g`,
-    [hnswIndexName(model)],
+    [hnswIndexNames(model)],
   )
   const r = rows[0]!
   const mib = (b: number) => b / 1024 / 1024
@@ -752,12 +722,10 @@ function report(results: RunResult[], skipped: number[], pgliteMax: number): str
     '',
     'notes: latencies are wall time of one search() call from this process (embed query + transaction + SQL round trips + hydrate),',
     '       sequential, after a warm-up; a mode marked (n=…) stopped at --mode-budget-s.',
-    '       recall@10 = top 10 of the HNSW index scan as search() issues it (LIMIT pool, relaxed iterative scan; seq/bitmap scans and sorts',
-    '       disabled so the graph is really used) vs the exact top 10 (same expression, index scans disabled). "filtered" adds a',
-    '       service filter (~1/12 of rows) and runs on the planner\'s own path (shown). HNSW SQL p95 is that forced-index query alone;',
-    '       vector search() p95 is search() in vector mode with that efSearch on the planner\'s own path.',
-    '       n/a* = even with seq/bitmap scans disabled the planner kept an exact scan, so there is no graph recall to report;',
-    '       "search() path → recall" is what search() delivers at that ef (HNSW recall on an index path, 1.0 on an exact scan).',
+    '       recall@10 = top 10 of nearestChunks (src/knowledge/vector.ts, the vector half of search(): per kind, its HNSW graph or an',
+    '       exact scan when few rows pass the filter; LIMIT pool, relaxed iterative scan) vs the exact top 10 (index scans disabled).',
+    '       "filtered" adds a service filter (~1/12 of rows). "HNSW SQL p95" is nearestChunks alone; vector search() p95 is search()',
+    '       in vector mode with that efSearch. "search() path" counts the paths nearestChunks took over the recall queries.',
     '       peak RSS is a process high-water mark; Postgres runs first, so PGlite columns include the WASM heap.',
     `       machine: ${os.cpus().length} cores, load average at start ${LOAD_AT_START}, at end ${loadAvg()} (other processes share these cores).`,
   ]
