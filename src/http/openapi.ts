@@ -1,7 +1,7 @@
 import type { Hono } from 'hono'
 import { z } from 'zod'
 import { API_ROLES, type ApiRole } from './auth/roles.js'
-import { AlertIntakeOutput, AlertSourceParam } from './routes/alerts.js'
+import { AlertIntakeOutput, AlertSourceParam, AssessmentOutput } from './routes/alerts.js'
 import { AuditListInput, AuditListOutput, AuditVerifyOutput } from './routes/audit.js'
 import { ClaimInput, CompleteHandoffInput, HandoffClaimOutput, HandoffCompleteOutput } from './routes/handoffs.js'
 import { AskInput } from './routes/knowledge.js'
@@ -93,7 +93,7 @@ export const ROUTES: readonly RouteDescriptor[] = Object.freeze([
     query: AlertIntakeQuery, response: AlertIntakeOutput, status: 202, examplePath: '/v1/alerts/alertmanager',
   },
   { method: 'GET', path: '/v1/alerts/:id', roles: oncallReads, operationId: 'getAlert', tag: 'alerts', summary: 'A stored alert', response: StoredRecord },
-  { method: 'GET', path: '/v1/assessments/:id', roles: oncallReads, operationId: 'getAssessment', tag: 'alerts', summary: 'An assessment with its evidence pack, draft, guard findings and provenance', response: StoredRecord },
+  { method: 'GET', path: '/v1/assessments/:id', roles: oncallReads, operationId: 'getAssessment', tag: 'alerts', summary: 'An assessment with its evidence pack, draft, guard findings, provenance and its citations resolved to source, heading path and passage', response: AssessmentOutput },
   { method: 'GET', path: '/v1/search', roles: oncallReads, operationId: 'search', tag: 'knowledge', summary: 'Hybrid search over the knowledge base', query: SearchQuery, response: SearchOutput },
   { method: 'POST', path: '/v1/ask', roles: oncallReads, operationId: 'ask', tag: 'knowledge', summary: 'Ask an on-call question: cited answer or a refusal with a reason', body: AskInput, response: StoredRecord },
 

@@ -3,7 +3,9 @@ import { z } from 'zod'
 import type { Job } from '../../alerts/jobs/types.js'
 import { getAlert, receiveAlerts } from '../../alerts/receive.js'
 import { defaultWorkerId, runOrWait } from '../../alerts/worker.js'
+import { ResolvedCitation, resolveCitations } from '../../assistant/citations.js'
 import { getAssessment } from '../../assistant/store.js'
+import { Draft, EvidencePack } from '../../assistant/types.js'
 import { requireRole } from '../auth/middleware.js'
 import { authenticateSource } from '../auth/sources.js'
 import { ApiError } from '../errors.js'
@@ -35,6 +37,20 @@ export const AlertIntakeOutput = z.object({
   ),
 })
 export type AlertIntakeOutput = z.infer<typeof AlertIntakeOutput>
+
+/**
+ * An assessment as stored (classification, draft, evidence pack, guard interventions, provenance) plus
+ * `citations`: every ref its draft cites, resolved to source URI, heading path and passage.
+ */
+export const AssessmentOutput = z.looseObject({
+  id: z.string(),
+  alertId: z.string().nullable(),
+  outcome: z.enum(['assessed', 'unsure', 'refused']),
+  draft: Draft,
+  evidencePack: EvidencePack,
+  citations: z.array(ResolvedCitation),
+})
+export type AssessmentOutput = z.infer<typeof AssessmentOutput>
 
 export const DEFAULT_ASSESS_WAIT_MS = 25_000
 export const DEFAULT_JOB_MAX_ATTEMPTS = 5
@@ -107,6 +123,6 @@ export function registerAlertRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/v1/assessments/:id', requireRole('oncall'), async (c) => {
     const a = await getAssessment(deps.db, c.req.param('id'))
     if (!a) throw new ApiError('not_found', 'no such assessment')
-    return c.json(a)
+    return c.json({ ...a, citations: resolveCitations(a.draft, a.evidencePack) } satisfies AssessmentOutput)
   })
 }
