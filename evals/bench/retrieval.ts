@@ -45,7 +45,7 @@ const K = 10
 /** search() asks the index for max(k*4, 40) candidates and keeps the fused top k: the recall probe mirrors it. */
 const SEARCH_POOL = Math.max(K * 4, 40)
 /** Default of SearchDeps.efSearch in src/knowledge/search.ts, used for the main latency table. */
-const SEARCH_DEFAULT_EF = 100
+const SEARCH_DEFAULT_EF = 200
 const BATCH = 1000
 const WARMUP = 20
 /**
