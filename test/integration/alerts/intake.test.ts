@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { receiveAlerts } from '../../../src/alerts/receive.js'
 import { verifyAudit } from '../../../src/audit/verify.js'
+import type { Database } from '../../../src/db/types.js'
 import { amPayload } from '../../helpers/alerts.js'
 import { backend, createTestDatabase, type TestDatabase } from '../../helpers/db.js'
 
@@ -97,6 +98,27 @@ describe(`alert intake with its assessment job (${backend})`, () => {
     expect(await count('jobs where dedupe_key = $1', [alertId])).toBe(1)
     expect((await t.db.query<{ deliveries: number }>('select deliveries from alerts where id = $1', [alertId])).rows[0]!.deliveries).toBe(N)
     expect(await actions(alertId!)).toEqual(['alert.received', ...Array(N - 1).fill('alert.redelivered')])
+  })
+
+  // The storing transaction commits asynchronously (the audit lock is not held through a disk flush);
+  // receiveAlerts returns only once a later synchronous commit has flushed the WAL past it.
+  it.runIf(backend === 'postgres')('returns only once the delivery is flushed to disk (WAL flush position past its commit)', async () => {
+    const afterCommit: string[] = []
+    const db: Database = {
+      ...t.db,
+      async transaction(fn) {
+        const out = await t.db.transaction(fn)
+        // The insert position right after COMMIT returned lies past the commit record.
+        afterCommit.push((await t.db.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn')).rows[0]!.lsn)
+        return out
+      },
+    }
+    for (let i = 0; i < 5; i++) {
+      const r = await receiveAlerts({ db, assess: { maxAttempts: 3 } }, { format: 'alertmanager', payload: alert(`fp-durable-${i}`) })
+      expect(r.ok).toBe(true)
+      const { rows } = await t.db.query<{ ok: boolean }>('select pg_current_wal_flush_lsn() >= $1::pg_lsn as ok', [afterCommit[i]])
+      expect(rows[0]!.ok).toBe(true)
+    }
   })
 
   it('many concurrent new alerts: every alert has its job and its audit row, and the chain verifies', async () => {
