@@ -2,7 +2,7 @@ import type { CanonicalAlert } from '../alerts/types.js'
 import type { Catalog } from '../policy/catalog.js'
 import type { Database } from '../db/types.js'
 import type { EmbeddingProvider } from '../knowledge/embeddings/types.js'
-import { search, type SearchHit } from '../knowledge/search.js'
+import { precomputeQuery, search, type SearchHit } from '../knowledge/search.js'
 import { latestTelemetry } from '../knowledge/store.js'
 import { sha256 } from '../../ingest/hash.js'
 import type { EvidenceItem, EvidencePack, TelemetryStatus } from './types.js'
@@ -70,9 +70,12 @@ export async function retrievePassages(deps: EvidenceDeps, query: string, servic
     { kind: 'case_study', k: 3 },
     { kind: 'doc', k: 2 },
   ]
-  // The searches are independent: run together, on Postgres they overlap on pooled connections (serially they
-  // were most of an assessment's time, bench:assess). Results are merged in plan order, so the pack is the same.
-  const results = await Promise.all(plan.map((p) => search(s, { query, k: p.k, kind: p.kind, service: p.service })))
+  // The query's term statistics and embedding do not depend on the filters: computed once, not once per search
+  // (five round trips and five embedder calls → one each). The searches are independent: run together, on
+  // Postgres they overlap on pooled connections (serially they were most of an assessment's time,
+  // bench:assess). Results are merged in plan order, so the pack is the same.
+  const pre = await precomputeQuery(s, query)
+  const results = await Promise.all(plan.map((p) => search(s, { query, k: p.k, kind: p.kind, service: p.service }, pre)))
   const seen = new Set<number>()
   const out: SearchHit[] = []
   for (const h of results.flat()) {

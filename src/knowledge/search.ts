@@ -90,7 +90,26 @@ export function lengthPriorFor(embedderId: string, override?: number): number {
   return Math.min(1, Math.max(0, p))
 }
 
-export async function search(deps: SearchDeps, raw: SearchInput): Promise<SearchHit[]> {
+/**
+ * What search() would otherwise derive from the query text itself. A caller running several searches for one
+ * query (retrievePassages: five per alert) computes them once: the term statistics are one round trip and the
+ * embedding one provider call each, the same for every filter. Results are identical either way.
+ */
+export interface PrecomputedQuery {
+  /** queryStats(db, query) of the same query text. */
+  stats?: QueryStats
+  /** deps.embedder.embed([query])[0] of the same query text. */
+  embedding?: number[]
+}
+
+/** The query's term statistics and embedding, once, for several searches of the same text (see PrecomputedQuery). */
+export async function precomputeQuery(deps: Pick<SearchDeps, 'db' | 'embedder'>, query: string): Promise<PrecomputedQuery> {
+  const text = SearchInput.shape.query.parse(query)
+  const [stats, [embedding]] = await Promise.all([queryStats(deps.db, text), deps.embedder.embed([text])])
+  return { stats, embedding }
+}
+
+export async function search(deps: SearchDeps, raw: SearchInput, pre: PrecomputedQuery = {}): Promise<SearchHit[]> {
   const input = SearchInput.parse(raw)
   const model = { id: deps.embedder.id, dim: deps.embedder.dim }
   const pool = Math.max(input.k * 4, 40)
@@ -109,10 +128,12 @@ export async function search(deps: SearchDeps, raw: SearchInput): Promise<Search
   // connection, runs them one after the other. Full text is started first so that its SQL runs while the query
   // is being embedded.
   const ftsTask = wantFts
-    ? deps.db.transaction(async (tx) => bm25(tx, where, params, await queryStats(tx, input.query), input.k, pool))
+    ? deps.db.transaction(async (tx) => bm25(tx, where, params, pre.stats ?? (await queryStats(tx, input.query)), input.k, pool))
     : Promise.resolve(new Map<number, { rank: number; score: number }>())
   const vectorTask = wantVector
-    ? deps.embedder.embed([input.query]).then(([vec]) => deps.db.transaction((tx) => vectorSearch(tx, deps, model, where, params, vec!, pool)))
+    ? (pre.embedding ? Promise.resolve([pre.embedding]) : deps.embedder.embed([input.query])).then(([vec]) =>
+        deps.db.transaction((tx) => vectorSearch(tx, deps, model, where, params, vec!, pool)),
+      )
     : Promise.resolve(new Map<number, VectorScore>())
   const [ftsRanks, vectorRanks] = await Promise.all([ftsTask, vectorTask])
 

@@ -40,6 +40,23 @@ export async function refreshTermStats(db: Database): Promise<TermStatsRefresh> 
   })
 }
 
+/**
+ * Merges the pending list of the full-text GIN index (chunks_tsv_idx) into its tree. With fastupdate (the
+ * default) rows written since the last merge sit in an unsorted pending list that EVERY full-text search scans
+ * linearly, up to gin_pending_list_limit (4 MB): after the demo corpus was ingested into a bulk-loaded 10k-chunk
+ * base (181 pending pages), the GIN part of one kind-filtered bm25 query took 6.4 ms, 0.45 ms once merged
+ * (EXPLAIN ANALYZE). Autovacuum would merge it eventually; the end of an ingestion run is when we know it grew.
+ * Best effort: it needs ownership of the index, and a search is only slower without it. Returns pages merged.
+ */
+export async function mergeTextIndexPending(q: Queryable): Promise<number> {
+  try {
+    const { rows } = await q.query<{ n: number }>(`select gin_clean_pending_list('chunks_tsv_idx'::regclass)::int as n`)
+    return rows[0]?.n ?? 0
+  } catch {
+    return 0
+  }
+}
+
 /** A rebuild waits until runs have changed this share of the chunks: document frequencies barely move before. */
 export const REFRESH_FRACTION = 0.02
 
@@ -54,6 +71,7 @@ export async function refreshTermStatsAfterRun(db: Database, changed: number): P
   const { rows } = await db.query<{ chunks: number; changed: number }>('select chunks, changed from corpus_stats')
   const row = rows[0]
   if (row && changed <= 0) return null
+  await mergeTextIndexPending(db)
   const total = (row?.changed ?? 0) + changed
   if (row && total < Math.max(1, REFRESH_FRACTION * row.chunks)) {
     await db.query('update corpus_stats set changed = $1', [total])
