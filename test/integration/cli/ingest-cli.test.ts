@@ -85,8 +85,11 @@ describe(`warden ingest CLI (${backend})`, () => {
     const fresh = await createTestTarget({ persistent: true })
     const first = startCli(['ingest', DEMO, FEED, '--progress-json'], fresh.env)
     await new Promise<void>((resolve) => first.stderr!.once('data', () => resolve()))
-    const second = await runCli(['ingest', DEMO], fresh.env)
-    expect(second.code).toBe(3)
+    // Paused mid-run (holding the writer lock) while the second starts: otherwise a fast first run can end
+    // before the second process has booted, and the test would race.
+    first.kill('SIGSTOP')
+    const second = await runCli(['ingest', DEMO], fresh.env).finally(() => first.kill('SIGCONT'))
+    expect(second.code, second.stdout + second.stderr).toBe(3)
     expect(second.stderr).toMatch(/another ingestion run is in progress/)
     await new Promise((r) => first.once('close', r))
     await fresh.drop()
@@ -97,7 +100,8 @@ describe(`warden ingest CLI (${backend})`, () => {
     const fresh = await createTestTarget({ persistent: true })
     const first = startCli(['ingest', DEMO, FEED, '--progress-json'], fresh.env)
     await new Promise<void>((resolve) => first.stderr!.once('data', () => resolve()))
-    const second = await runCli(['ingest', DEMO], fresh.env)
+    first.kill('SIGSTOP') // mid-run while the second starts (see above)
+    const second = await runCli(['ingest', DEMO], fresh.env).finally(() => first.kill('SIGCONT'))
     expect(second.code, second.stdout + second.stderr).toBe(3)
     expect(second.stderr).toMatch(/in use by process/)
     await new Promise((r) => first.once('close', r))
