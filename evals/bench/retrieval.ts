@@ -510,9 +510,7 @@ interface Neighbor {
  * whichever path it picks (per kind: exact scan or HNSW graph); the first K rows are what the fusion sees.
  */
 async function annTopK(db: Database, model: ModelSpec, vec: number[], service: string | null, ef: number): Promise<{ rows: Neighbor[]; path: string }> {
-  const params: unknown[] = service ? [service] : []
-  const where = [`c.embedding_model = ${sqlLiteral(model.id)}`, ...(service ? ['c.service = $1'] : [])].join(' and ')
-  const r = await db.transaction((tx) => nearestChunksWithPath(tx, { model, where, params, vec, limit: SEARCH_POOL, efSearch: ef }))
+  const r = await db.transaction((tx) => nearestChunksWithPath(tx, { model, filter: service ? { service } : {}, vec, limit: SEARCH_POOL, efSearch: ef }))
   return { rows: r.rows.map((x) => ({ id: Number(x.id), distance: x.distance })).slice(0, K), path: r.path }
 }
 

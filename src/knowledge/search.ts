@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../db/types.js'
 import type { EmbeddingProvider } from './embeddings/types.js'
 import { sqlLiteral } from './models.js'
 import { idf, queryStats, type QueryLexeme, type QueryStats } from './termstats.js'
-import { nearestChunks } from './vector.js'
+import { nearestChunksMany } from './vector.js'
 
 // Hybrid retrieval: pgvector HNSW (cosine) and Postgres full text ranked with BM25, fused by a weighted sum of
 // normalised scores (vectorWeightFor) with a share of reciprocal rank fusion (fuse). Filters (service/team/kind)
@@ -111,35 +111,52 @@ export async function precomputeQuery(deps: Pick<SearchDeps, 'db' | 'embedder'>,
 
 export async function search(deps: SearchDeps, raw: SearchInput, pre: PrecomputedQuery = {}): Promise<SearchHit[]> {
   const input = SearchInput.parse(raw)
+  const [hits] = await searchMany(deps, { query: input.query, mode: input.mode, filters: [{ k: input.k, service: input.service, team: input.team, kind: input.kind }] }, pre)
+  return hits!
+}
+
+/** One query under several filters (an assessment's five evidence searches); each filter is one search() call. */
+export const SearchManyInput = z.object({
+  query: SearchInput.shape.query,
+  mode: SearchInput.shape.mode,
+  filters: z.array(SearchInput.pick({ k: true, service: true, team: true, kind: true })).min(1).max(20),
+})
+export type SearchManyInput = z.input<typeof SearchManyInput>
+
+/**
+ * search() of one query under several filters, with the same hits per filter as separate calls (up to the
+ * full-text candidate cap, see bm25Many), at the cost of about one: one term-statistics lookup and one embedding,
+ * one full-text statement scoring the union of the filters' candidates once, one vector statement holding every
+ * filter's graph walks and exact scans (nearestChunksMany), one hydration. Five separate searches were 15
+ * transactions and ~50 round trips per assessment.
+ */
+export async function searchMany(deps: SearchDeps, raw: SearchManyInput, pre: PrecomputedQuery = {}): Promise<SearchHit[][]> {
+  const input = SearchManyInput.parse(raw)
   const model = { id: deps.embedder.id, dim: deps.embedder.dim }
-  const pool = Math.max(input.k * 4, 40)
+  const filters = input.filters.map((f) => ({ ...f, pool: Math.max(f.k * 4, 40) }))
   const wantVector = input.mode !== 'fts'
   const wantFts = input.mode !== 'vector'
-  const filters: string[] = [`c.embedding_model = ${sqlLiteral(model.id)}`]
-  const params: unknown[] = []
-  const bind = (v: unknown) => `$${params.push(v)}`
-  if (input.service) filters.push(`c.service = ${bind(input.service)}`)
-  if (input.team) filters.push(`c.team = ${bind(input.team)}`)
-  if (input.kind) filters.push(`c.kind = ${bind(input.kind)}`)
-  const where = filters.join(' and ')
 
   // The two rankers run concurrently, each in its own transaction (for its SET LOCALs): on Postgres on two
   // pooled connections, so hybrid costs about the slower of the two rather than their sum; PGlite, a single
   // connection, runs them one after the other. Full text is started first so that its SQL runs while the query
   // is being embedded.
   const ftsTask = wantFts
-    ? deps.db.transaction(async (tx) => bm25(tx, where, params, pre.stats ?? (await queryStats(tx, input.query)), input.k, pool))
-    : Promise.resolve(new Map<number, { rank: number; score: number }>())
+    ? deps.db.transaction(async (tx) => bm25Many(tx, model.id, filters, pre.stats ?? (await queryStats(tx, input.query))))
+    : Promise.resolve(filters.map(() => new Map<number, { rank: number; score: number }>()))
   const vectorTask = wantVector
     ? (pre.embedding ? Promise.resolve([pre.embedding]) : deps.embedder.embed([input.query])).then(([vec]) =>
-        deps.db.transaction((tx) => vectorSearch(tx, deps, model, where, params, vec!, pool)),
+        deps.db.transaction((tx) => vectorSearchMany(tx, deps, model, filters, vec!)),
       )
-    : Promise.resolve(new Map<number, VectorScore>())
+    : Promise.resolve(filters.map(() => new Map<number, VectorScore>()))
   const [ftsRanks, vectorRanks] = await Promise.all([ftsTask, vectorTask])
 
-  const fused = fuse(ftsRanks, vectorRanks, vectorWeightFor(model.id, deps.vectorWeight))
-  const top = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, input.k)
-  if (top.length === 0) return []
+  const w = vectorWeightFor(model.id, deps.vectorWeight)
+  const tops = filters.map((f, i) =>
+    [...fuse(ftsRanks[i]!, vectorRanks[i]!, w).entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, f.k),
+  )
+  const ids = [...new Set(tops.flatMap((top) => top.map(([id]) => id)))]
+  if (ids.length === 0) return filters.map(() => [])
 
   const { rows } = await deps.db.query<{
     id: number
@@ -154,29 +171,31 @@ export async function search(deps: SearchDeps, raw: SearchInput, pre: Precompute
   }>(
     `select c.id, c.heading_path, c.text, c.content_hash, c.kind, c.service, c.team, s.uri, s.title
      from chunks c join sources s on s.id = c.source_id where c.id = any($1::bigint[])`,
-    [top.map(([id]) => id)],
+    [ids],
   )
   const byId = new Map(rows.map((r) => [r.id, r]))
   const terms = queryTerms(input.query)
-  return top.flatMap(([id, rrf]) => {
-    const r = byId.get(id)
-    if (!r) return []
-    return [
-      {
-        chunkId: id,
-        sourceUri: r.uri,
-        title: r.title,
-        kind: r.kind,
-        service: r.service,
-        team: r.team,
-        headingPath: r.heading_path,
-        snippet: snippet(r.text, terms),
-        text: r.text,
-        contentHash: r.content_hash,
-        scores: { rrf, vector: vectorScore(vectorRanks.get(id)), fts: ftsRanks.get(id) ?? null },
-      },
-    ]
-  })
+  return tops.map((top, i) =>
+    top.flatMap(([id, rrf]) => {
+      const r = byId.get(id)
+      if (!r) return []
+      return [
+        {
+          chunkId: id,
+          sourceUri: r.uri,
+          title: r.title,
+          kind: r.kind,
+          service: r.service,
+          team: r.team,
+          headingPath: r.heading_path,
+          snippet: snippet(r.text, terms),
+          text: r.text,
+          contentHash: r.content_hash,
+          scores: { rrf, vector: vectorScore(vectorRanks[i]!.get(id)), fts: ftsRanks[i]!.get(id) ?? null },
+        },
+      ]
+    }),
+  )
 }
 
 /**
@@ -229,21 +248,30 @@ export interface VectorScore {
   score: number
 }
 
-async function vectorSearch(
+async function vectorSearchMany(
   tx: Queryable,
   deps: SearchDeps,
   model: { id: string; dim: number },
-  where: string,
-  params: unknown[],
+  filters: ReadonlyArray<SearchFilter>,
   vec: number[],
-  pool: number,
-): Promise<Map<number, VectorScore>> {
-  const rows = await nearestChunks(tx, { model, where, params, vec, limit: pool, efSearch: deps.efSearch })
+): Promise<Array<Map<number, VectorScore>>> {
+  const results = await nearestChunksMany(tx, { model, vec, efSearch: deps.efSearch, queries: filters.map((f) => ({ filter: { kind: f.kind, service: f.service, team: f.team }, limit: f.pool })) })
   // Length prior (lengthPriorFor), then the ranks; ties keep the exact distance order.
   const prior = lengthPriorFor(model.id, deps.lengthPrior)
-  const scored = rows.map((r) => ({ id: r.id, similarity: 1 - r.distance, score: (1 - r.distance) * Math.max(1, r.len) ** prior }))
-  scored.sort((a, b) => b.score - a.score || a.id - b.id)
-  return new Map(scored.map((r, i) => [r.id, { rank: i + 1, similarity: r.similarity, score: r.score }]))
+  return results.map(({ rows }) => {
+    const scored = rows.map((r) => ({ id: r.id, similarity: 1 - r.distance, score: (1 - r.distance) * Math.max(1, r.len) ** prior }))
+    scored.sort((a, b) => b.score - a.score || a.id - b.id)
+    return new Map(scored.map((r, i) => [r.id, { rank: i + 1, similarity: r.similarity, score: r.score }]))
+  })
+}
+
+/** One filter of searchMany, with its candidate pool size (max(k·4, 40): what fusion sees from each ranker). */
+interface SearchFilter {
+  k: number
+  pool: number
+  kind?: z.infer<typeof SourceKindSchema>
+  service?: string
+  team?: string
 }
 
 const vectorScore = (v: VectorScore | undefined) => (v ? { rank: v.rank, similarity: v.similarity } : null)
@@ -345,15 +373,13 @@ function lexemeQuery(lexemes: string[]): string {
   return lexemes.map(quoteLexeme).join(' | ')
 }
 
-async function bm25(
-  tx: Queryable,
-  where: string,
-  params: unknown[],
-  stats: QueryStats,
-  k: number,
-  pool: number,
-): Promise<Map<number, { rank: number; score: number }>> {
-  const out = new Map<number, { rank: number; score: number }>()
+/**
+ * The full-text ranking of each filter: its candidates' BM25 ranks (top `pool`). One statement scores the union
+ * of the filters' candidates once (conjuncts shared by every filter stay in SQL, the rest is applied here), so
+ * a filter's list is what a statement of its own would return, unless the union passes the candidate cap.
+ */
+async function bm25Many(tx: Queryable, modelId: string, filters: ReadonlyArray<SearchFilter>, stats: QueryStats): Promise<Array<Map<number, { rank: number; score: number }>>> {
+  const out = filters.map(() => new Map<number, { rank: number; score: number }>())
   const { lexemes, corpus } = stats
   if (lexemes.length === 0) return out
   const n = corpus ? Math.max(corpus.chunks, ...lexemes.map((l) => l.df)) : 0
@@ -363,10 +389,31 @@ async function bm25(
   // planner's estimate for an OR of lexemes sometimes picks a sequential scan of the whole table instead.
   await tx.query('set local enable_seqscan = off')
   const { match, narrowed } = candidateQuery(lexemes, n)
-  let rows = await bm25Rows(tx, where, params, terms, match, norm, pool)
-  // Too few to fill k (e.g. a service filter excluding every chunk with the rare words): widen to every word.
-  if (rows.length < k && narrowed) rows = await bm25Rows(tx, where, params, terms, lexemeQuery(lexemes.map((l) => l.lexeme)), norm, pool)
-  rows.forEach((r, i) => out.set(r.id, { rank: i + 1, score: r.score }))
+  const whereOf = (f: Partial<SearchFilter>, params: unknown[]) => {
+    const bind = (v: unknown) => `$${params.push(v)}`
+    return [
+      `c.embedding_model = ${sqlLiteral(modelId)}`,
+      ...(f.service !== undefined ? [`c.service = ${bind(f.service)}`] : []),
+      ...(f.team !== undefined ? [`c.team = ${bind(f.team)}`] : []),
+      ...(f.kind !== undefined ? [`c.kind = ${bind(f.kind)}`] : []),
+    ].join(' and ')
+  }
+  const same = <K extends 'kind' | 'service' | 'team'>(key: K) => (filters.every((f) => f[key] !== undefined && f[key] === filters[0]![key]) ? filters[0]![key] : undefined)
+  const params: unknown[] = []
+  let where = whereOf({ kind: same('kind'), service: same('service'), team: same('team') }, params)
+  const kinds = [...new Set(filters.map((f) => f.kind))]
+  if (!kinds.includes(undefined) && kinds.length > 1) where += ` and c.kind = any($${params.push(kinds)}::text[])`
+  const single = filters.length === 1
+  const rows = await bm25Rows(tx, where, params, terms, match, norm, single ? filters[0]!.pool : null, CANDIDATE_CAP * filters.length)
+  for (const [i, f] of filters.entries()) {
+    let ranked = single ? rows : rows.filter((r) => (f.kind === undefined || r.kind === f.kind) && (f.service === undefined || r.service === f.service) && (f.team === undefined || r.team === f.team)).slice(0, f.pool)
+    // Too few to fill k (e.g. a service filter excluding every chunk with the rare words): widen to every word.
+    if (ranked.length < f.k && narrowed) {
+      const p: unknown[] = []
+      ranked = await bm25Rows(tx, whereOf(f, p), p, terms, lexemeQuery(lexemes.map((l) => l.lexeme)), norm, f.pool, CANDIDATE_CAP)
+    }
+    ranked.forEach((r, rank) => out[i]!.set(r.id, { rank: rank + 1, score: r.score }))
+  }
   return out
 }
 
@@ -382,24 +429,26 @@ async function bm25Rows(
   terms: Array<{ lexeme: string; idf: number }>,
   match: string,
   norm: { avgLen: number; b: number },
-  pool: number,
-): Promise<Array<{ id: number; score: number }>> {
+  /** Rows returned, best first; null = every candidate (searchMany splits them between its filters). */
+  pool: number | null,
+  cap: number,
+): Promise<Array<{ id: number; score: number; kind: string; service: string | null; team: string | null }>> {
   const p = [...params]
   const L = `$${p.push(terms.map((t) => t.lexeme))}::text[]`
   const W = `$${p.push(terms.map((t) => t.idf))}::float8[]`
   const tq = `$${p.push(match)}::tsquery`
-  const lim = `$${p.push(pool)}`
+  const lim = pool === null ? '' : `limit $${p.push(pool)}`
   const { b, avgLen } = norm
-  const { rows } = await tx.query<{ id: number; score: number }>(
+  const { rows } = await tx.query<{ id: number; score: number; kind: string; service: string | null; team: string | null }>(
     `with q as (select * from unnest(${L}, ${W}) q(lexeme, idf)),
      cand as materialized (
-       select c.id, length(c.tsv) as len, ts_filter(setweight(c.tsv, 'A', ${L}), '{a}') as m
-       from chunks c where ${where} and c.tsv @@ ${tq} limit ${CANDIDATE_CAP})
-     select cand.id,
+       select c.id, c.kind, c.service, c.team, length(c.tsv) as len, ts_filter(setweight(c.tsv, 'A', ${L}), '{a}') as m
+       from chunks c where ${where} and c.tsv @@ ${tq} limit ${Math.trunc(cap)})
+     select cand.id, cand.kind, cand.service, cand.team,
        (select sum(q.idf * u.tf * ${BM25_K1 + 1} / (u.tf + ${BM25_K1} * (${1 - b} + ${b} * cand.len / ${avgLen}::float8)))
         from (select lexeme, coalesce(array_length(positions, 1), 1) as tf from unnest(cand.m)) u
         join q on q.lexeme = u.lexeme)::float8 as score
-     from cand order by score desc, cand.id limit ${lim}`,
+     from cand order by score desc, cand.id ${lim}`,
     p,
   )
   return rows

@@ -12,8 +12,10 @@ import { INDEXED_KINDS, kindIndexPredicate, toVectorLiteral, vectorExpr, type In
 //    scan visits many non-matching nodes per match, and may stop short of the limit (hnsw.max_scan_tuples). A
 //    kind no chunk passes costs nothing more.
 //  - many: the kind's graph, with the rest of the filter (service, team) applied during the scan.
-// A kind filter in the caller's predicate (`c.kind = $n`) contradicts the literal kind of the other branches,
-// which the planner then drops at plan time (one-time filter false): a kind-filtered search reads one kind.
+// A kind filter reads that kind only: the other kinds get no branch at all.
+//
+// Several filters at once (nearestChunksMany: an assessment's five evidence searches) share one transaction, one
+// row count and one statement: one round trip each instead of five.
 
 /**
  * The exact path's ceiling, in rows over all kinds of one query. Reading a chunk's vector means a TOAST fetch
@@ -30,15 +32,16 @@ export const EXACT_MAX = 500
  */
 export const DEFAULT_EF_SEARCH = 200
 
+/** Which chunks a vector search may return (besides the model's). Values are bound, never spliced into SQL. */
+export interface VectorFilter {
+  kind?: IndexedKind
+  service?: string
+  team?: string
+}
+
 export interface NearestChunksInput {
   model: { id: string; dim: number }
-  /**
-   * SQL predicate over `chunks c` (search.ts builds it; values bound through `params`). Conjuncts of the form
-   * `c.embedding_model = '<literal>'` and `c.kind = $n` need no row count (filtersBeyondKind); anything else
-   * makes nearestChunks count the rows that pass before choosing its path.
-   */
-  where: string
-  params: unknown[]
+  filter: VectorFilter
   vec: number[]
   limit: number
   /** HNSW candidate list size, per kind graph; see bench:retrieval for the recall/latency trade-off. */
@@ -61,63 +64,93 @@ export async function nearestChunks(tx: Queryable, input: NearestChunksInput): P
 
 /** nearestChunks, also saying which path answered (tests and bench:retrieval report it). */
 export async function nearestChunksWithPath(tx: Queryable, input: NearestChunksInput): Promise<{ path: VectorPath; rows: NearestChunk[] }> {
-  const kindPred = (kind: IndexedKind) => kindIndexPredicate(input.model, kind, 'c.')
-  const exact: IndexedKind[] = []
-  const graph: IndexedKind[] = []
-  if (!filtersBeyondKind(input.where)) {
-    // Model and kind only: every kind's graph holds exactly the rows that pass, so no count is needed (a small
-    // kind's graph is small, and at ef_search ≥ its size the walk is exhaustive anyway). Counting cost 2–7 ms
-    // here at 100k chunks: hundreds of wide heap pages read to find the first rows of a kind.
-    graph.push(...INDEXED_KINDS)
-  } else {
-    // Per kind, counting stops at EXACT_MAX + 1 rows (through the (service, kind) btree for a service filter).
-    const { rows: counted } = await tx.query<Record<IndexedKind, number>>(
-      `select ${INDEXED_KINDS.map((k) => `(select count(*)::int from (select 1 from chunks c where ${input.where} and ${kindPred(k)} limit ${EXACT_MAX + 1}) f) as ${k}`).join(', ')}`,
-      input.params,
-    )
-    // Smallest kinds first into the exact scan while the total stays within EXACT_MAX; the others walk their graph.
-    let exactRows = 0
-    for (const [k, n] of INDEXED_KINDS.map((k) => [k, counted[0]?.[k] ?? 0] as const).sort((a, b) => a[1] - b[1])) {
-      if (n === 0) continue
-      if (exactRows + n <= EXACT_MAX) {
-        exact.push(k)
-        exactRows += n
-      } else graph.push(k)
-    }
-    if (exact.length + graph.length === 0) return { path: 'none', rows: [] }
-  }
-
-  const p = [...input.params]
-  const qv = `$${p.push(toVectorLiteral(input.vec))}::vector(${Math.trunc(input.model.dim)})`
-  const lim = `$${p.push(input.limit)}`
-  const expr = vectorExpr(input.model)
-  const cols = `c.id, ${expr} <=> ${qv} as distance, length(c.tsv) as len`
-  // OFFSET 0 keeps the subquery apart, unordered, so the planner cannot answer it with an (approximate) index scan.
-  const exactBranch = (k: IndexedKind) =>
-    `(select * from (select ${cols} from chunks c where ${input.where} and ${kindPred(k)} offset 0) e order by distance, id limit ${lim})`
-  const graphBranch = (k: IndexedKind) => `(select ${cols} from chunks c where ${input.where} and ${kindPred(k)} order by ${expr} <=> ${qv} limit ${lim})`
-  if (graph.length) {
-    await tx.query(`set local hnsw.ef_search = ${Math.trunc(input.efSearch ?? DEFAULT_EF_SEARCH)}`)
-    // The rest of the filter (service/team) still fills the limit: pgvector >= 0.8 keeps scanning the graph.
-    await tx.query('set local hnsw.iterative_scan = relaxed_order')
-  }
-  // Relaxed ordering can return slightly out-of-order rows: materialize, then re-sort exactly.
-  const { rows } = await tx.query<NearestChunk>(
-    `with v as materialized (${[...exact.map(exactBranch), ...graph.map(graphBranch)].join('\n union all\n')})
-     select id, distance, len from v order by distance, id limit ${lim}`,
-    p,
-  )
-  return { path: graph.length === 0 ? 'exact' : exact.length === 0 ? 'hnsw' : 'mixed', rows }
+  const [one] = await nearestChunksMany(tx, { model: input.model, vec: input.vec, efSearch: input.efSearch, queries: [{ filter: input.filter, limit: input.limit }] })
+  return one!
 }
 
-/**
- * Whether the predicate filters on more than the model and the kind (service, team, or anything unrecognised).
- * Conservative: a conjunct it does not recognise counts as a filter, which only costs the row count.
- */
-export function filtersBeyondKind(where: string): boolean {
-  const rest = where
-    .split(/\s+and\s+/i)
-    .map((c) => c.trim())
-    .filter((c) => !/^c\.embedding_model = '(?:[^']|'')*'$/.test(c) && !/^c\.kind = \$\d+$/.test(c))
-  return rest.length > 0
+export interface NearestChunksManyInput {
+  model: { id: string; dim: number }
+  vec: number[]
+  efSearch?: number
+  queries: ReadonlyArray<{ filter: VectorFilter; limit: number }>
+}
+
+/** The nearest chunks of one vector under each of several filters, in one statement; results in query order. */
+export async function nearestChunksMany(tx: Queryable, input: NearestChunksManyInput): Promise<Array<{ path: VectorPath; rows: NearestChunk[] }>> {
+  // Each statement binds its own values: a value bound but not referenced leaves its type undetermined.
+  type Bind = (v: unknown) => string
+  const binder = (): [unknown[], Bind] => {
+    const p: unknown[] = []
+    return [p, (v) => `$${p.push(v)}`]
+  }
+  const kindPred = (kind: IndexedKind) => kindIndexPredicate(input.model, kind, 'c.')
+  const hasRest = input.queries.map(({ filter }) => filter.service !== undefined || filter.team !== undefined)
+  const rest = (i: number, bind: Bind) => {
+    const { service, team } = input.queries[i]!.filter
+    return `${service !== undefined ? ` and c.service = ${bind(service)}` : ''}${team !== undefined ? ` and c.team = ${bind(team)}` : ''}`
+  }
+  const plans = input.queries.map((q) => ({ kinds: q.filter.kind ? [q.filter.kind] : [...INDEXED_KINDS], exact: [] as IndexedKind[], graph: [] as IndexedKind[] }))
+
+  // Model and kind only: every kind's graph holds exactly the rows that pass, so no count is needed (a small kind's
+  // graph is small, and at ef_search ≥ its size the walk is exhaustive anyway). Counting cost 2–7 ms here at 100k
+  // chunks: hundreds of wide heap pages read to find the first rows of a kind. Otherwise, per kind, counting stops
+  // at EXACT_MAX + 1 rows (through the (service, kind) btree for a service filter); one statement for all queries.
+  const [cp, cbind] = binder()
+  const countCols = plans.flatMap((plan, i) =>
+    hasRest[i] ? plan.kinds.map((k) => `(select count(*)::int from (select 1 from chunks c where ${kindPred(k)}${rest(i, cbind)} limit ${EXACT_MAX + 1}) f) as q${i}_${k}`) : [],
+  )
+  const counts = countCols.length ? ((await tx.query<Record<string, number>>(`select ${countCols.join(', ')}`, cp)).rows[0] ?? {}) : {}
+  plans.forEach((plan, i) => {
+    if (!hasRest[i]) {
+      plan.graph.push(...plan.kinds)
+      return
+    }
+    // Smallest kinds first into the exact scan while the total stays within EXACT_MAX; the others walk their graph.
+    let exactRows = 0
+    for (const [k, n] of plan.kinds.map((k) => [k, counts[`q${i}_${k}`] ?? 0] as const).sort((a, b) => a[1] - b[1])) {
+      if (n === 0) continue
+      if (exactRows + n <= EXACT_MAX) {
+        plan.exact.push(k)
+        exactRows += n
+      } else plan.graph.push(k)
+    }
+  })
+
+  const [p, bind] = binder()
+  const qv = `${bind(toVectorLiteral(input.vec))}::vector(${Math.trunc(input.model.dim)})`
+  const expr = vectorExpr(input.model)
+  const cols = (i: number) => `${i}::int as q, c.id, ${expr} <=> ${qv} as distance, length(c.tsv) as len`
+  const branches: string[] = []
+  plans.forEach((plan, i) => {
+    const lim = Math.trunc(input.queries[i]!.limit)
+    // OFFSET 0 keeps the subquery apart, unordered, so the planner cannot answer it with an (approximate) index scan.
+    for (const k of plan.exact) branches.push(`(select * from (select ${cols(i)} from chunks c where ${kindPred(k)}${rest(i, bind)} offset 0) e order by distance, id limit ${lim})`)
+    for (const k of plan.graph) branches.push(`(select ${cols(i)} from chunks c where ${kindPred(k)}${rest(i, bind)} order by ${expr} <=> ${qv} limit ${lim})`)
+  })
+  const out = plans.map((plan) => ({
+    path: (plan.graph.length === 0 ? (plan.exact.length === 0 ? 'none' : 'exact') : plan.exact.length === 0 ? 'hnsw' : 'mixed') as VectorPath,
+    rows: [] as NearestChunk[],
+  }))
+  if (branches.length === 0) return out
+  if (plans.some((plan) => plan.graph.length > 0)) {
+    // One round trip for the settings. The graph walks must use their index: at 10k chunks the planner costed a
+    // sequential scan of each kind and a sort (reading every 2 KB vector: 60 ms for four kinds) below the walk (a
+    // few ms), and with sequential scans off, a bitmap scan of the kind and a sort. With sorts off, the order can
+    // only come from the HNSW index. Exact branches are unaffected: their sort has no alternative (OFFSET 0), and
+    // they read the btree filter index or nothing cheaper exists. The rest of the filter (service/team) still
+    // fills the limit: pgvector >= 0.8 keeps scanning the graph.
+    const ef = Math.max(1, Math.trunc(input.efSearch ?? DEFAULT_EF_SEARCH))
+    await tx.query(
+      `select set_config('hnsw.ef_search', '${ef}', true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
+              set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true)`,
+    )
+  }
+  // Relaxed ordering can return slightly out-of-order rows: re-sorted exactly below, per query.
+  const { rows } = await tx.query<NearestChunk & { q: number }>(`${branches.join('\n union all\n')}`, p)
+  for (const r of rows) out[r.q]!.rows.push({ id: r.id, distance: r.distance, len: r.len })
+  out.forEach((o, i) => {
+    o.rows.sort((a, b) => a.distance - b.distance || a.id - b.id)
+    o.rows.length = Math.min(o.rows.length, input.queries[i]!.limit)
+  })
+  return out
 }
