@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../db/types.js'
 import type { EmbeddingProvider } from './embeddings/types.js'
 import { sqlLiteral } from './models.js'
 import { idf, queryStats, type QueryLexeme, type QueryStats } from './termstats.js'
-import { nearestChunksMany } from './vector.js'
+import { countFiltered, EXACT_MAX, filtersRows, nearestChunksMany, type FilterCounts } from './vector.js'
 
 // Hybrid retrieval: pgvector HNSW (cosine) and Postgres full text ranked with BM25, fused by a weighted sum of
 // normalised scores (vectorWeightFor) with a share of reciprocal rank fusion (fuse). Filters (service/team/kind)
@@ -141,12 +141,17 @@ export async function searchMany(deps: SearchDeps, raw: SearchManyInput, pre: Pr
   // pooled connections, so hybrid costs about the slower of the two rather than their sum; PGlite, a single
   // connection, runs them one after the other. Full text is started first so that its SQL runs while the query
   // is being embedded.
+  // Rows per filter (service/team filters only) decide each ranker's path: an exact scan of a filter's few rows,
+  // or the shared index search. Counted once for both, while the query's statistics and embedding are computed.
+  const countsTask: Promise<FilterCounts> = filters.some(filtersRows) ? countFiltered(deps.db, model, filters) : Promise.resolve(filters.map(() => null))
   const ftsTask = wantFts
-    ? deps.db.transaction(async (tx) => bm25Many(tx, model.id, filters, pre.stats ?? (await queryStats(tx, input.query))))
+    ? Promise.all([pre.stats ? Promise.resolve(pre.stats) : queryStats(deps.db, input.query), countsTask]).then(([stats, counts]) =>
+        deps.db.transaction((tx) => bm25Many(tx, model.id, filters, stats, counts, !wantVector)),
+      )
     : Promise.resolve(filters.map(() => new Map<number, { rank: number; score: number }>()))
   const vectorTask = wantVector
-    ? (pre.embedding ? Promise.resolve([pre.embedding]) : deps.embedder.embed([input.query])).then(([vec]) =>
-        deps.db.transaction((tx) => vectorSearchMany(tx, deps, model, filters, vec!)),
+    ? Promise.all([pre.embedding ? Promise.resolve([pre.embedding]) : deps.embedder.embed([input.query]), countsTask]).then(([[vec], counts]) =>
+        deps.db.transaction((tx) => vectorSearchMany(tx, deps, model, filters, vec!, counts)),
       )
     : Promise.resolve(filters.map(() => new Map<number, VectorScore>()))
   const [ftsRanks, vectorRanks] = await Promise.all([ftsTask, vectorTask])
@@ -254,8 +259,10 @@ async function vectorSearchMany(
   model: { id: string; dim: number },
   filters: ReadonlyArray<SearchFilter>,
   vec: number[],
+  counts: FilterCounts,
 ): Promise<Array<Map<number, VectorScore>>> {
-  const results = await nearestChunksMany(tx, { model, vec, efSearch: deps.efSearch, queries: filters.map((f) => ({ filter: { kind: f.kind, service: f.service, team: f.team }, limit: f.pool })) })
+  const queries = filters.map((f) => ({ filter: { kind: f.kind, service: f.service, team: f.team }, limit: f.pool }))
+  const results = await nearestChunksMany(tx, { model, vec, efSearch: deps.efSearch, queries, counts })
   // Length prior (lengthPriorFor), then the ranks; ties keep the exact distance order.
   const prior = lengthPriorFor(model.id, deps.lengthPrior)
   return results.map(({ rows }) => {
@@ -374,47 +381,94 @@ function lexemeQuery(lexemes: string[]): string {
 }
 
 /**
- * The full-text ranking of each filter: its candidates' BM25 ranks (top `pool`). One statement scores the union
- * of the filters' candidates once (conjuncts shared by every filter stay in SQL, the rest is applied here), so
- * a filter's list is what a statement of its own would return, unless the union passes the candidate cap.
+ * The full-text ranking of each filter: its candidates' BM25 ranks (top `pool`).
+ *  - A filter passing few rows (counts: ≤ EXACT_MAX, e.g. one service's runbooks) scores every one of them that
+ *    holds any query word, read through the btree filter index, never the GIN index: an OR of all of a question's
+ *    words matches most of a large corpus (75k of 100k chunks), and the planner still ANDed that bitmap with the
+ *    btree's 15 rows (30 ms for nothing). Exact, and no narrowing to widen afterwards.
+ *  - The other filters share one GIN search (candidateQuery) scoring the union of their candidates once;
+ *    conjuncts shared by all of them stay in SQL, the rest is applied here. A filter's list is what a statement
+ *    of its own would return, unless the union passes the candidate cap.
  */
-async function bm25Many(tx: Queryable, modelId: string, filters: ReadonlyArray<SearchFilter>, stats: QueryStats): Promise<Array<Map<number, { rank: number; score: number }>>> {
+async function bm25Many(
+  tx: Queryable,
+  modelId: string,
+  filters: ReadonlyArray<SearchFilter>,
+  stats: QueryStats,
+  counts: FilterCounts,
+  /** Whether full text alone must fill each filter's k (full-text mode: no vector ranker to fill it). */
+  fill: boolean,
+): Promise<Array<Map<number, { rank: number; score: number }>>> {
   const out = filters.map(() => new Map<number, { rank: number; score: number }>())
   const { lexemes, corpus } = stats
   if (lexemes.length === 0) return out
   const n = corpus ? Math.max(corpus.chunks, ...lexemes.map((l) => l.df)) : 0
   const terms = lexemes.map((l) => ({ lexeme: l.lexeme, idf: corpus ? idf(l.df, n) : 1 }))
   const norm = { avgLen: corpus && corpus.avgLen > 0 ? corpus.avgLen : 1, b: corpus ? BM25_B : 0 }
+  const everyWord = lexemeQuery(lexemes.map((l) => l.lexeme))
   // The candidate set is bounded (candidateQuery), so reading it through the GIN index is always right; the
-  // planner's estimate for an OR of lexemes sometimes picks a sequential scan of the whole table instead.
-  await tx.query('set local enable_seqscan = off')
-  const { match, narrowed } = candidateQuery(lexemes, n)
-  const whereOf = (f: Partial<SearchFilter>, params: unknown[]) => {
-    const bind = (v: unknown) => `$${params.push(v)}`
-    return [
-      `c.embedding_model = ${sqlLiteral(modelId)}`,
-      ...(f.service !== undefined ? [`c.service = ${bind(f.service)}`] : []),
-      ...(f.team !== undefined ? [`c.team = ${bind(f.team)}`] : []),
-      ...(f.kind !== undefined ? [`c.kind = ${bind(f.kind)}`] : []),
-    ].join(' and ')
+  // planner's estimate for an OR of lexemes sometimes picks a sequential scan of the whole table instead. JIT
+  // off: that penalty (1e10) lifts the plan's cost past jit_above_cost, and compiling costs far more than this
+  // statement's few milliseconds.
+  await tx.query(`select set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`)
+  const matches = (f: Partial<SearchFilter>) => (r: { kind: string; service: string | null; team: string | null }) =>
+    (f.kind === undefined || r.kind === f.kind) && (f.service === undefined || r.service === f.service) && (f.team === undefined || r.team === f.team)
+  const small = filters.map((_, i) => {
+    const c = counts[i]
+    return c !== null && c !== undefined && Object.values(c).reduce((a, b) => a + b, 0) <= EXACT_MAX
+  })
+
+  const few = filters.filter((_, i) => small[i])
+  if (few.length) {
+    const params: unknown[] = []
+    const where = `c.embedding_model = ${sqlLiteral(modelId)} and (${few.map((f) => `(${filterSql(f, params, false)})`).join(' or ')})`
+    const rows = await bm25Rows(tx, where, params, terms, everyWord, norm, null, EXACT_MAX * few.length, true)
+    for (const [i, f] of filters.entries()) if (small[i]) rank(out[i]!, rows.filter(matches(f)).slice(0, f.pool))
   }
-  const same = <K extends 'kind' | 'service' | 'team'>(key: K) => (filters.every((f) => f[key] !== undefined && f[key] === filters[0]![key]) ? filters[0]![key] : undefined)
+
+  const many = filters.filter((_, i) => !small[i])
+  if (many.length === 0) return out
+  const { match, narrowed } = candidateQuery(lexemes, n)
+  const same = <K extends 'kind' | 'service' | 'team'>(key: K) => (many.every((f) => f[key] !== undefined && f[key] === many[0]![key]) ? many[0]![key] : undefined)
   const params: unknown[] = []
-  let where = whereOf({ kind: same('kind'), service: same('service'), team: same('team') }, params)
-  const kinds = [...new Set(filters.map((f) => f.kind))]
-  if (!kinds.includes(undefined) && kinds.length > 1) where += ` and c.kind = any($${params.push(kinds)}::text[])`
-  const single = filters.length === 1
-  const rows = await bm25Rows(tx, where, params, terms, match, norm, single ? filters[0]!.pool : null, CANDIDATE_CAP * filters.length)
+  let where = `c.embedding_model = ${sqlLiteral(modelId)}${andSql(filterSql({ kind: same('kind'), service: same('service'), team: same('team') }, params, true))}`
+  const kinds = [...new Set(many.map((f) => f.kind))]
+  if (!kinds.includes(undefined) && kinds.length > 1) where += ` and (c.kind || '') = any($${params.push(kinds)}::text[])`
+  const single = many.length === 1
+  const rows = await bm25Rows(tx, where, params, terms, match, norm, single ? many[0]!.pool : null, CANDIDATE_CAP)
   for (const [i, f] of filters.entries()) {
-    let ranked = single ? rows : rows.filter((r) => (f.kind === undefined || r.kind === f.kind) && (f.service === undefined || r.service === f.service) && (f.team === undefined || r.team === f.team)).slice(0, f.pool)
-    // Too few to fill k (e.g. a service filter excluding every chunk with the rare words): widen to every word.
-    if (ranked.length < f.k && narrowed) {
+    if (small[i]) continue
+    let ranked = single ? rows : rows.filter(matches(f)).slice(0, f.pool)
+    // Too few to fill k (e.g. a team filter excluding every chunk with the rare words): widen to every word, in
+    // full-text mode only. In hybrid the vector ranker fills k anyway, and the widened match is the costliest
+    // statement here (an OR of every word: 70k of 100k chunks, cut at the cap in table order, 80 ms) for chunks
+    // sharing only common words with the query, which BM25 ranks low anyway.
+    if (ranked.length < f.k && narrowed && fill) {
       const p: unknown[] = []
-      ranked = await bm25Rows(tx, whereOf(f, p), p, terms, lexemeQuery(lexemes.map((l) => l.lexeme)), norm, f.pool, CANDIDATE_CAP)
+      ranked = await bm25Rows(tx, `c.embedding_model = ${sqlLiteral(modelId)}${andSql(filterSql(f, p, true))}`, p, terms, everyWord, norm, f.pool, CANDIDATE_CAP)
     }
-    ranked.forEach((r, rank) => out[i]!.set(r.id, { rank: rank + 1, score: r.score }))
+    rank(out[i]!, ranked)
   }
   return out
+}
+
+const rank = (into: Map<number, { rank: number; score: number }>, rows: ReadonlyArray<{ id: number; score: number }>) =>
+  rows.forEach((r, i) => into.set(r.id, { rank: i + 1, score: r.score }))
+
+const andSql = (sql: string) => (sql ? ` and ${sql}` : '')
+
+/**
+ * A filter's conjuncts over `chunks c`, values bound into `params`. With `opaqueKind` the kind is compared through
+ * an expression no index matches: next to a GIN search, a kind (a quarter of the corpus or more) is never worth
+ * its own bitmap from the (service, kind) btree (11 ms for 75k rows at 100k chunks); it is checked on the rows.
+ */
+function filterSql(f: Partial<SearchFilter>, params: unknown[], opaqueKind: boolean): string {
+  const bind = (v: unknown) => `$${params.push(v)}`
+  return [
+    ...(f.service !== undefined ? [`c.service = ${bind(f.service)}`] : []),
+    ...(f.team !== undefined ? [`c.team = ${bind(f.team)}`] : []),
+    ...(f.kind !== undefined ? [opaqueKind ? `(c.kind || '') = ${bind(f.kind)}` : `c.kind = ${bind(f.kind)}`] : []),
+  ].join(' and ')
 }
 
 /**
@@ -432,6 +486,8 @@ async function bm25Rows(
   /** Rows returned, best first; null = every candidate (searchMany splits them between its filters). */
   pool: number | null,
   cap: number,
+  /** Read the rows passing `where` first (btree), then match them: for a few rows, never through the GIN index. */
+  fenced = false,
 ): Promise<Array<{ id: number; score: number; kind: string; service: string | null; team: string | null }>> {
   const p = [...params]
   const L = `$${p.push(terms.map((t) => t.lexeme))}::text[]`
@@ -440,14 +496,13 @@ async function bm25Rows(
   const lim = pool === null ? '' : `limit $${p.push(pool)}`
   const { b, avgLen } = norm
   const { rows } = await tx.query<{ id: number; score: number; kind: string; service: string | null; team: string | null }>(
-    `with q as (select * from unnest(${L}, ${W}) q(lexeme, idf)),
-     cand as materialized (
+    `with cand as materialized (
        select c.id, c.kind, c.service, c.team, length(c.tsv) as len, ts_filter(setweight(c.tsv, 'A', ${L}), '{a}') as m
-       from chunks c where ${where} and c.tsv @@ ${tq} limit ${Math.trunc(cap)})
+       from ${fenced ? `(select c.id, c.kind, c.service, c.team, c.tsv from chunks c where ${where} offset 0) c where` : `chunks c where ${where} and`}
+         c.tsv @@ ${tq} limit ${Math.trunc(cap)})
      select cand.id, cand.kind, cand.service, cand.team,
-       (select sum(q.idf * u.tf * ${BM25_K1 + 1} / (u.tf + ${BM25_K1} * (${1 - b} + ${b} * cand.len / ${avgLen}::float8)))
-        from (select lexeme, coalesce(array_length(positions, 1), 1) as tf from unnest(cand.m)) u
-        join q on q.lexeme = u.lexeme)::float8 as score
+       (select sum((${W})[array_position(${L}, u.lexeme)] * u.tf * ${BM25_K1 + 1} / (u.tf + ${BM25_K1} * (${1 - b} + ${b} * cand.len / ${avgLen}::float8)))
+        from (select lexeme, coalesce(array_length(positions, 1), 1) as tf from unnest(cand.m)) u)::float8 as score
      from cand order by score desc, cand.id ${lim}`,
     p,
   )

@@ -73,41 +73,63 @@ export interface NearestChunksManyInput {
   vec: number[]
   efSearch?: number
   queries: ReadonlyArray<{ filter: VectorFilter; limit: number }>
+  /** countFiltered(model, the queries' filters), when the caller has it already. */
+  counts?: FilterCounts
+}
+
+// Each statement binds its own values: a value bound but not referenced leaves its type undetermined.
+type Bind = (v: unknown) => string
+const binder = (): [unknown[], Bind] => {
+  const p: unknown[] = []
+  return [p, (v) => `$${p.push(v)}`]
+}
+
+/** Whether a filter restricts more than the model and the kind (only then are its rows counted). */
+export const filtersRows = (f: VectorFilter) => f.service !== undefined || f.team !== undefined
+
+/** ` and c.service = $n and c.team = $m` for the filter's service/team, bound through `bind`. */
+function restSql(f: VectorFilter, bind: Bind): string {
+  return `${f.service !== undefined ? ` and c.service = ${bind(f.service)}` : ''}${f.team !== undefined ? ` and c.team = ${bind(f.team)}` : ''}`
+}
+
+/** Rows per kind passing a filter, each count stopping at EXACT_MAX + 1; null for a filter that is not counted. */
+export type FilterCounts = Array<Partial<Record<IndexedKind, number>> | null>
+
+/**
+ * Counts the rows each filter passes, per kind, for filters on service/team (filtersRows); one statement for all.
+ * Model and kind only need no count: every kind's graph holds exactly the rows that pass (a small kind's graph is
+ * small, and at ef_search ≥ its size the walk is exhaustive anyway). Counting cost 2–7 ms at 100k chunks: hundreds
+ * of wide heap pages read to find the first rows of a kind. With a service filter the (service, kind) btree
+ * answers, and counting stops at EXACT_MAX + 1 rows. search.ts reads the counts too (its full-text path).
+ */
+export async function countFiltered(q: Queryable, model: { id: string; dim: number }, filters: readonly VectorFilter[]): Promise<FilterCounts> {
+  const [p, bind] = binder()
+  const cols = filters.flatMap((f, i) =>
+    filtersRows(f)
+      ? (f.kind ? [f.kind] : INDEXED_KINDS).map(
+          (k) => `(select count(*)::int from (select 1 from chunks c where ${kindIndexPredicate(model, k, 'c.')}${restSql(f, bind)} limit ${EXACT_MAX + 1}) f) as q${i}_${k}`,
+        )
+      : [],
+  )
+  const row = cols.length ? ((await q.query<Record<string, number>>(`select ${cols.join(', ')}`, p)).rows[0] ?? {}) : {}
+  return filters.map((f, i) => (filtersRows(f) ? Object.fromEntries((f.kind ? [f.kind] : INDEXED_KINDS).map((k) => [k, row[`q${i}_${k}`] ?? 0])) : null))
 }
 
 /** The nearest chunks of one vector under each of several filters, in one statement; results in query order. */
 export async function nearestChunksMany(tx: Queryable, input: NearestChunksManyInput): Promise<Array<{ path: VectorPath; rows: NearestChunk[] }>> {
-  // Each statement binds its own values: a value bound but not referenced leaves its type undetermined.
-  type Bind = (v: unknown) => string
-  const binder = (): [unknown[], Bind] => {
-    const p: unknown[] = []
-    return [p, (v) => `$${p.push(v)}`]
-  }
   const kindPred = (kind: IndexedKind) => kindIndexPredicate(input.model, kind, 'c.')
-  const hasRest = input.queries.map(({ filter }) => filter.service !== undefined || filter.team !== undefined)
-  const rest = (i: number, bind: Bind) => {
-    const { service, team } = input.queries[i]!.filter
-    return `${service !== undefined ? ` and c.service = ${bind(service)}` : ''}${team !== undefined ? ` and c.team = ${bind(team)}` : ''}`
-  }
+  const rest = (i: number, bind: Bind) => restSql(input.queries[i]!.filter, bind)
   const plans = input.queries.map((q) => ({ kinds: q.filter.kind ? [q.filter.kind] : [...INDEXED_KINDS], exact: [] as IndexedKind[], graph: [] as IndexedKind[] }))
-
-  // Model and kind only: every kind's graph holds exactly the rows that pass, so no count is needed (a small kind's
-  // graph is small, and at ef_search ≥ its size the walk is exhaustive anyway). Counting cost 2–7 ms here at 100k
-  // chunks: hundreds of wide heap pages read to find the first rows of a kind. Otherwise, per kind, counting stops
-  // at EXACT_MAX + 1 rows (through the (service, kind) btree for a service filter); one statement for all queries.
-  const [cp, cbind] = binder()
-  const countCols = plans.flatMap((plan, i) =>
-    hasRest[i] ? plan.kinds.map((k) => `(select count(*)::int from (select 1 from chunks c where ${kindPred(k)}${rest(i, cbind)} limit ${EXACT_MAX + 1}) f) as q${i}_${k}`) : [],
-  )
-  const counts = countCols.length ? ((await tx.query<Record<string, number>>(`select ${countCols.join(', ')}`, cp)).rows[0] ?? {}) : {}
+  const counts = input.counts ?? (await countFiltered(tx, input.model, input.queries.map((q) => q.filter)))
   plans.forEach((plan, i) => {
-    if (!hasRest[i]) {
+    const c = counts[i]
+    if (!c) {
       plan.graph.push(...plan.kinds)
       return
     }
     // Smallest kinds first into the exact scan while the total stays within EXACT_MAX; the others walk their graph.
     let exactRows = 0
-    for (const [k, n] of plan.kinds.map((k) => [k, counts[`q${i}_${k}`] ?? 0] as const).sort((a, b) => a[1] - b[1])) {
+    for (const [k, n] of plan.kinds.map((k) => [k, c[k] ?? 0] as const).sort((a, b) => a[1] - b[1])) {
       if (n === 0) continue
       if (exactRows + n <= EXACT_MAX) {
         plan.exact.push(k)
@@ -138,11 +160,13 @@ export async function nearestChunksMany(tx: Queryable, input: NearestChunksManyI
     // few ms), and with sequential scans off, a bitmap scan of the kind and a sort. With sorts off, the order can
     // only come from the HNSW index. Exact branches are unaffected: their sort has no alternative (OFFSET 0), and
     // they read the btree filter index or nothing cheaper exists. The rest of the filter (service/team) still
-    // fills the limit: pgvector >= 0.8 keeps scanning the graph.
+    // fills the limit: pgvector >= 0.8 keeps scanning the graph. JIT off: the disabled paths' cost penalty (1e10)
+    // lifts the plan's total past jit_above_cost, and compiling it took ~500 ms on a statement that runs in 30.
+    // (search.ts' full-text statement does the same.)
     const ef = Math.max(1, Math.trunc(input.efSearch ?? DEFAULT_EF_SEARCH))
     await tx.query(
       `select set_config('hnsw.ef_search', '${ef}', true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
-              set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true)`,
+              set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`,
     )
   }
   // Relaxed ordering can return slightly out-of-order rows: re-sorted exactly below, per query.

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runIngest } from '../../../ingest/pipeline.js'
 import { createLocalEmbeddings } from '../../../src/knowledge/embeddings/local.js'
-import { precomputeQuery, search } from '../../../src/knowledge/search.js'
+import { precomputeQuery, search, searchMany } from '../../../src/knowledge/search.js'
 import { backend, createTestDatabase, type TestDatabase } from '../../helpers/db.js'
 
 // retrievePassages computes a query's term statistics and embedding once for its five searches; search() must
@@ -47,6 +47,30 @@ describe(`search with precomputed query inputs (${backend})`, () => {
         if (Object.keys(f).length === 0 || f.kind === 'runbook') expect(own.length).toBeGreaterThan(0)
         expect(await search(deps, { query, k: 3, mode, ...f }, pre)).toEqual(own)
       }
+    }
+  })
+
+  it('searchMany gives each filter exactly the hits of its own search() call', async () => {
+    const deps = { db: t.db, embedder }
+    const query = 'Orders Lock Wait High. Transactions wait on row locks in orders-db; checkout latency rising'
+    // retrievePassages' shape (service filters: exact scans of few rows; kind filters: the shared index searches),
+    // plus a filter without a kind, one that passes nothing, and a repeated one.
+    const filters = [
+      { kind: 'runbook' as const, k: 3, service: 'orders-db' },
+      { kind: 'runbook' as const, k: 3 },
+      { kind: 'case_study' as const, k: 2, service: 'orders-db' },
+      { kind: 'case_study' as const, k: 3 },
+      { kind: 'doc' as const, k: 2 },
+      { k: 4 },
+      { k: 2, service: 'nobody' },
+      { kind: 'runbook' as const, k: 3 },
+    ]
+    for (const mode of ['hybrid', 'fts', 'vector'] as const) {
+      const many = await searchMany(deps, { query, mode, filters })
+      expect(many).toHaveLength(filters.length)
+      for (const [i, f] of filters.entries()) expect(many[i], `${mode} ${JSON.stringify(f)}`).toEqual(await search(deps, { query, mode, ...f }))
+      expect(many[1]!.length).toBeGreaterThan(0)
+      expect(many[6]).toEqual([])
     }
   })
 
