@@ -146,12 +146,12 @@ export async function searchMany(deps: SearchDeps, raw: SearchManyInput, pre: Pr
   const countsTask: Promise<FilterCounts> = filters.some(filtersRows) ? countFiltered(deps.db, model, filters) : Promise.resolve(filters.map(() => null))
   const ftsTask = wantFts
     ? Promise.all([pre.stats ? Promise.resolve(pre.stats) : queryStats(deps.db, input.query), countsTask]).then(([stats, counts]) =>
-        deps.db.transaction((tx) => bm25Many(tx, model.id, filters, stats, counts, !wantVector)),
+        deps.db.transaction((tx) => bm25Many(tx, model.id, filters, stats, counts, !wantVector || (globalThis as any).__fill === true)),
       )
     : Promise.resolve(filters.map(() => new Map<number, { rank: number; score: number }>()))
   const vectorTask = wantVector
     ? Promise.all([pre.embedding ? Promise.resolve([pre.embedding]) : deps.embedder.embed([input.query]), countsTask]).then(([[vec], counts]) =>
-        deps.db.transaction((tx) => vectorSearchMany(tx, deps, model, filters, vec!, counts)),
+        vectorSearchMany(deps, model, filters, vec!, counts),
       )
     : Promise.resolve(filters.map(() => new Map<number, VectorScore>()))
   const [ftsRanks, vectorRanks] = await Promise.all([ftsTask, vectorTask])
@@ -253,16 +253,18 @@ export interface VectorScore {
   score: number
 }
 
+/** The vector ranking of each filter: one statement (nearestChunksMany), then the length prior. */
 async function vectorSearchMany(
-  tx: Queryable,
   deps: SearchDeps,
   model: { id: string; dim: number },
   filters: ReadonlyArray<SearchFilter>,
   vec: number[],
   counts: FilterCounts,
 ): Promise<Array<Map<number, VectorScore>>> {
+  // Splitting the statement over two connections (graph walks are CPU-bound, ~3–4 ms each at 100k chunks) was
+  // measured no faster on this 2-core machine: the full-text statement and Node already keep the second core busy.
   const queries = filters.map((f) => ({ filter: { kind: f.kind, service: f.service, team: f.team }, limit: f.pool }))
-  const results = await nearestChunksMany(tx, { model, vec, efSearch: deps.efSearch, queries, counts })
+  const results = await deps.db.transaction((tx) => nearestChunksMany(tx, { model, vec, efSearch: deps.efSearch, queries, counts }))
   // Length prior (lengthPriorFor), then the ranks; ties keep the exact distance order.
   const prior = lengthPriorFor(model.id, deps.lengthPrior)
   return results.map(({ rows }) => {
@@ -320,9 +322,11 @@ const BM25_B = 0.75
 const CANDIDATE_BUDGET = 1000
 const CANDIDATE_MIN = 200
 /**
- * Hard cap on candidate rows, for when the independence estimate of a pair is far off (words of one topic
- * co-occur). Past it the match is truncated in table order: ranking quality degrades for that query only,
- * latency stays bounded. Never reached below CANDIDATE_CAP chunks in total.
+ * Hard cap on the candidate rows of the estimated part of the match (pairs, a last-resort common word: see
+ * CandidateQuery), for when the independence estimate of a pair is far off (words of one topic co-occur: 3,900
+ * rows for an estimate under 1,000 at 100k synthetic chunks). Past it that part is cut in table order, which
+ * favours old chunks; the rare single words are read whole (their counts are exact), so a new document matching
+ * them is never cut. Latency stays bounded. Never reached below CANDIDATE_CAP chunks in total.
  */
 const CANDIDATE_CAP = 2 * CANDIDATE_BUDGET
 /** Pairs are formed among this many of the query's rarest remaining lexemes; at most MAX_PAIRS are used (GIN
@@ -342,35 +346,52 @@ const MAX_PAIRS = 3
  * Every query lexeme still scores every candidate; the choice only bounds which rows are read. Without
  * statistics (never refreshed), all lexemes OR-ed. `narrowed` says whether any lexeme was left out.
  */
-export function candidateQuery(lexemes: readonly QueryLexeme[], n: number): { match: string; narrowed: boolean } {
-  const all = { match: lexemeQuery(lexemes.map((l) => l.lexeme)), narrowed: false }
-  if (n === 0) return all
+export interface CandidateQuery {
+  /** Every chosen part OR-ed (tsquery text). */
+  match: string
+  /** Whether any lexeme was left out. */
+  narrowed: boolean
+  /**
+   * The rare single lexemes, whose summed document frequencies (exact counts from term_stats) stay within the
+   * budget: read whole, never cut. null when there are none.
+   */
+  exact: string | null
+  /** The rest (co-occurring pairs, a common last-resort word, or everything without statistics): a count only
+   *  estimated, so cut at the candidate cap. null when there is none. */
+  capped: string | null
+}
+
+export function candidateQuery(lexemes: readonly QueryLexeme[], n: number): CandidateQuery {
+  const everything = lexemeQuery(lexemes.map((l) => l.lexeme))
+  if (n === 0) return { match: everything, narrowed: false, exact: null, capped: everything }
   const byDf = [...lexemes].sort((a, b) => a.df - b.df || (a.lexeme < b.lexeme ? -1 : 1))
-  const parts: string[] = []
+  const singles: string[] = []
+  const rest: string[] = []
   let est = 0
   let i = 0
   for (; i < byDf.length && est + byDf[i]!.df <= CANDIDATE_BUDGET; i++) {
     est += byDf[i]!.df
-    parts.push(quoteLexeme(byDf[i]!.lexeme))
+    singles.push(quoteLexeme(byDf[i]!.lexeme))
   }
   if (est < CANDIDATE_MIN) {
     // A hyphenated word's parts always co-occur with it and with each other: no narrowing pair among them.
-    const rest = byDf.slice(i).filter((l) => !l.part).slice(0, PAIR_TERMS)
+    const common = byDf.slice(i).filter((l) => !l.part).slice(0, PAIR_TERMS)
     const pairs: Array<{ a: string; b: string; est: number }> = []
-    for (let x = 0; x < rest.length; x++) {
-      for (let y = x + 1; y < rest.length; y++) pairs.push({ a: rest[x]!.lexeme, b: rest[y]!.lexeme, est: (rest[x]!.df * rest[y]!.df) / n })
+    for (let x = 0; x < common.length; x++) {
+      for (let y = x + 1; y < common.length; y++) pairs.push({ a: common[x]!.lexeme, b: common[y]!.lexeme, est: (common[x]!.df * common[y]!.df) / n })
     }
     pairs.sort((p, q) => p.est - q.est)
     for (const p of pairs.slice(0, MAX_PAIRS)) {
       if (est >= CANDIDATE_MIN && est + p.est > CANDIDATE_BUDGET) break
       est += p.est
-      parts.push(`(${quoteLexeme(p.a)} & ${quoteLexeme(p.b)})`)
+      rest.push(`(${quoteLexeme(p.a)} & ${quoteLexeme(p.b)})`)
     }
   }
-  if (est < CANDIDATE_MIN && i < byDf.length) parts.push(quoteLexeme(byDf[i++]!.lexeme))
+  if (est < CANDIDATE_MIN && i < byDf.length) rest.push(quoteLexeme(byDf[i++]!.lexeme))
+  const exact = singles.length ? singles.join(' | ') : null
   // Every lexeme OR-ed in on its own: nothing left out (pairs are then subsumed).
-  if (i === byDf.length) return all
-  return { match: parts.join(' | '), narrowed: true }
+  if (i === byDf.length) return { match: everything, narrowed: false, exact, capped: rest.length ? rest.filter((r) => !r.startsWith('(')).join(' | ') || null : null }
+  return { match: [...singles, ...rest].join(' | '), narrowed: true, exact, capped: rest.length ? rest.join(' | ') : null }
 }
 
 const quoteLexeme = (l: string) => `'${l.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`
@@ -422,20 +443,20 @@ async function bm25Many(
   if (few.length) {
     const params: unknown[] = []
     const where = `c.embedding_model = ${sqlLiteral(modelId)} and (${few.map((f) => `(${filterSql(f, params, false)})`).join(' or ')})`
-    const rows = await bm25Rows(tx, where, params, terms, everyWord, norm, null, EXACT_MAX * few.length, true)
+    const rows = await bm25Rows(tx, where, params, terms, { exact: everyWord, capped: null }, norm, null, EXACT_MAX * few.length, true)
     for (const [i, f] of filters.entries()) if (small[i]) rank(out[i]!, rows.filter(matches(f)).slice(0, f.pool))
   }
 
   const many = filters.filter((_, i) => !small[i])
   if (many.length === 0) return out
-  const { match, narrowed } = candidateQuery(lexemes, n)
+  const cq = candidateQuery(lexemes, n)
   const same = <K extends 'kind' | 'service' | 'team'>(key: K) => (many.every((f) => f[key] !== undefined && f[key] === many[0]![key]) ? many[0]![key] : undefined)
   const params: unknown[] = []
   let where = `c.embedding_model = ${sqlLiteral(modelId)}${andSql(filterSql({ kind: same('kind'), service: same('service'), team: same('team') }, params, true))}`
   const kinds = [...new Set(many.map((f) => f.kind))]
   if (!kinds.includes(undefined) && kinds.length > 1) where += ` and (c.kind || '') = any($${params.push(kinds)}::text[])`
   const single = many.length === 1
-  const rows = await bm25Rows(tx, where, params, terms, match, norm, single ? many[0]!.pool : null, CANDIDATE_CAP)
+  const rows = await bm25Rows(tx, where, params, terms, cq, norm, single ? many[0]!.pool : null, CANDIDATE_CAP)
   for (const [i, f] of filters.entries()) {
     if (small[i]) continue
     let ranked = single ? rows : rows.filter(matches(f)).slice(0, f.pool)
@@ -443,9 +464,9 @@ async function bm25Many(
     // full-text mode only. In hybrid the vector ranker fills k anyway, and the widened match is the costliest
     // statement here (an OR of every word: 70k of 100k chunks, cut at the cap in table order, 80 ms) for chunks
     // sharing only common words with the query, which BM25 ranks low anyway.
-    if (ranked.length < f.k && narrowed && fill) {
+    if (ranked.length < f.k && cq.narrowed && fill) {
       const p: unknown[] = []
-      ranked = await bm25Rows(tx, `c.embedding_model = ${sqlLiteral(modelId)}${andSql(filterSql(f, p, true))}`, p, terms, everyWord, norm, f.pool, CANDIDATE_CAP)
+      ranked = await bm25Rows(tx, `c.embedding_model = ${sqlLiteral(modelId)}${andSql(filterSql(f, p, true))}`, p, terms, { exact: null, capped: everyWord }, norm, f.pool, CANDIDATE_CAP)
     }
     rank(out[i]!, ranked)
   }
@@ -481,7 +502,8 @@ async function bm25Rows(
   where: string,
   params: unknown[],
   terms: Array<{ lexeme: string; idf: number }>,
-  match: string,
+  /** tsquery texts: `exact` rows are all read, `capped` ones (not already matched by `exact`) cut at `cap`. */
+  match: { exact: string | null; capped: string | null },
   norm: { avgLen: number; b: number },
   /** Rows returned, best first; null = every candidate (searchMany splits them between its filters). */
   pool: number | null,
@@ -492,14 +514,19 @@ async function bm25Rows(
   const p = [...params]
   const L = `$${p.push(terms.map((t) => t.lexeme))}::text[]`
   const W = `$${p.push(terms.map((t) => t.idf))}::float8[]`
-  const tq = `$${p.push(match)}::tsquery`
+  const exact = match.exact === null ? null : `$${p.push(match.exact)}::tsquery`
+  const capped = match.capped === null ? null : `$${p.push(match.capped)}::tsquery`
   const lim = pool === null ? '' : `limit $${p.push(pool)}`
   const { b, avgLen } = norm
+  const from = fenced ? `(select c.id, c.kind, c.service, c.team, c.tsv from chunks c where ${where} offset 0) c where` : `chunks c where ${where} and`
+  const cols = `c.id, c.kind, c.service, c.team, length(c.tsv) as len, ts_filter(setweight(c.tsv, 'A', ${L}), '{a}') as m`
+  const branches = [
+    ...(exact ? [`(select ${cols} from ${from} c.tsv @@ ${exact} limit ${Math.trunc(cap)})`] : []),
+    ...(capped ? [`(select ${cols} from ${from} c.tsv @@ ${capped}${exact ? ` and not (c.tsv @@ ${exact})` : ''} limit ${Math.trunc(cap)})`] : []),
+  ]
+  if (branches.length === 0) return []
   const { rows } = await tx.query<{ id: number; score: number; kind: string; service: string | null; team: string | null }>(
-    `with cand as materialized (
-       select c.id, c.kind, c.service, c.team, length(c.tsv) as len, ts_filter(setweight(c.tsv, 'A', ${L}), '{a}') as m
-       from ${fenced ? `(select c.id, c.kind, c.service, c.team, c.tsv from chunks c where ${where} offset 0) c where` : `chunks c where ${where} and`}
-         c.tsv @@ ${tq} limit ${Math.trunc(cap)})
+    `with cand as materialized (${branches.join(' union all ')})
      select cand.id, cand.kind, cand.service, cand.team,
        (select sum((${W})[array_position(${L}, u.lexeme)] * u.tf * ${BM25_K1 + 1} / (u.tf + ${BM25_K1} * (${1 - b} + ${b} * cand.len / ${avgLen}::float8)))
         from (select lexeme, coalesce(array_length(positions, 1), 1) as tf from unnest(cand.m)) u)::float8 as score

@@ -7,13 +7,14 @@ const lx = (lexeme: string, df: number, part = false): QueryLexeme => ({ lexeme,
 describe('candidateQuery (which lexemes form the BM25 candidate set)', () => {
   it('ORs every lexeme when the corpus is small or statistics are missing', () => {
     const all = [lx('disk', 40), lx('wal', 3), lx('slot', 12)]
-    expect(candidateQuery(all, 0)).toEqual({ match: "'disk' | 'wal' | 'slot'", narrowed: false })
-    expect(candidateQuery(all, 1200)).toEqual({ match: "'disk' | 'wal' | 'slot'", narrowed: false })
+    // Without statistics nothing is known about the count: all of it is capped. With them, all of it is exact.
+    expect(candidateQuery(all, 0)).toEqual({ match: "'disk' | 'wal' | 'slot'", narrowed: false, exact: null, capped: "'disk' | 'wal' | 'slot'" })
+    expect(candidateQuery(all, 1200)).toEqual({ match: "'disk' | 'wal' | 'slot'", narrowed: false, exact: "'wal' | 'slot' | 'disk'", capped: null })
   })
 
   it('leaves out the commonest words of a big corpus once the rarer ones cover enough rows', () => {
     const q = candidateQuery([lx('servic', 30_000), lx('wal', 300), lx('slot', 500), lx('error', 25_000)], 100_000)
-    expect(q).toEqual({ match: "'wal' | 'slot'", narrowed: true })
+    expect(q).toEqual({ match: "'wal' | 'slot'", narrowed: true, exact: "'wal' | 'slot'", capped: null })
   })
 
   it('requires two common words to co-occur when every word is common, never pairing a hyphenated word with its parts', () => {
@@ -23,12 +24,23 @@ describe('candidateQuery (which lexemes form the BM25 candidate set)', () => {
     )
     expect(q.narrowed).toBe(true)
     expect(q.match).toContain("('retri' & 'timeout')")
+    // Pairs are estimated assuming independence (words of one topic co-occur far more): only they are capped.
+    expect(q.exact).toBeNull()
+    expect(q.capped).toBe(q.match)
     expect(q.match).not.toMatch(/'payments-api' & 'payment'|'payment' & 'payments-api'|'api'/)
   })
 
   it('still reads the rarest word of a one-word query, however common', () => {
-    expect(candidateQuery([lx('servic', 30_000)], 100_000)).toEqual({ match: "'servic'", narrowed: false })
-    expect(candidateQuery([lx('servic', 30_000), lx('error', 40_000, true)], 100_000)).toEqual({ match: "'servic'", narrowed: true })
+    expect(candidateQuery([lx('servic', 30_000)], 100_000)).toEqual({ match: "'servic'", narrowed: false, exact: null, capped: "'servic'" })
+    expect(candidateQuery([lx('servic', 30_000), lx('error', 40_000, true)], 100_000)).toEqual({ match: "'servic'", narrowed: true, exact: null, capped: "'servic'" })
+  })
+
+  it('reads the rare words whole and caps only the estimated part (rare words of new documents are never cut)', () => {
+    const q = candidateQuery([lx('bastion-eu-01', 3), lx('memavail', 40), lx('memori', 9000), lx('pressur', 7000), lx('swap', 6000)], 100_000)
+    expect(q.narrowed).toBe(true)
+    expect(q.exact).toBe("'bastion-eu-01' | 'memavail'")
+    expect(q.capped).toMatch(/^\('swap' & 'pressur'\)/)
+    expect(q.match).toBe(`${q.exact} | ${q.capped}`)
   })
 
   it('quotes lexemes so that they are not parsed again', () => {
