@@ -527,6 +527,9 @@ async function disableIndexes(tx: Transaction): Promise<void> {
   await tx.query('set local enable_indexscan = off')
   await tx.query('set local enable_bitmapscan = off')
   await tx.query('set local enable_indexonlyscan = off')
+  // nearestChunks turns these off to force its graph walks (vector.ts); exact search needs them back.
+  await tx.query('set local enable_seqscan = on')
+  await tx.query('set local enable_sort = on')
 }
 
 /**
@@ -588,10 +591,11 @@ async function capturePlans(db: Database, embedder: EmbeddingProvider, model: Mo
   }
   const explain = async (log: Array<{ sql: string; params?: readonly unknown[] }>, pick: RegExp, setup?: (tx: Transaction) => Promise<void>) =>
     db.transaction(async (tx) => {
-      await setup?.(tx)
       for (const s of log) {
-        if (/^\s*set\s/i.test(s.sql)) await tx.query(s.sql, s.params)
+        // Session settings search() made (SET LOCAL or set_config), replayed before the statement; then `setup`.
+        if (/^\s*(set\s|select set_config\()/i.test(s.sql)) await tx.query(s.sql, s.params)
         else if (pick.test(s.sql)) {
+          await setup?.(tx)
           const { rows } = await tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, costs off) ${s.sql}`, s.params)
           // The query vector literal (hundreds of floats) would drown the plan; it is the same constant in every node.
           return rows.map((r) => r['QUERY PLAN'].replace(/'\[[^\]]*\]'::vector/g, "'[…query vector…]'::vector")).join('\n')
@@ -603,12 +607,13 @@ async function capturePlans(db: Database, embedder: EmbeddingProvider, model: Mo
   const filteredLog = await record({ query: q.query, k: K, mode: 'vector', service: q.service })
   const ftsLog = await record({ query: q.query, k: K, mode: 'fts' })
   const ftsFilteredLog = await record({ query: q.query, k: K, mode: 'fts', service: q.service })
-  const vector = await explain(vectorLog, /materialized/)
-  const vectorFiltered = await explain(filteredLog, /materialized/)
+  // The vector statement is the one computing distances (nearestChunksMany: a union of graph walks / exact scans).
+  const vector = await explain(vectorLog, /<=>/)
+  const vectorFiltered = await explain(filteredLog, /<=>/)
   // The full text statement is whichever one matches chunks' tsvector (ts_rank_cd or BM25, whatever search.ts uses now).
   const fts = await explain(ftsLog, /c\.tsv @@/)
   const ftsFiltered = await explain(ftsFilteredLog, /c\.tsv @@/)
-  const exact = await explain(vectorLog, /materialized/, disableIndexes)
+  const exact = await explain(vectorLog, /<=>/, disableIndexes)
   const idx = hnswIndexName(model)
   return { vector, vectorFiltered, fts, ftsFiltered, exact, usesHnsw: vector.includes(idx), filteredUsesHnsw: vectorFiltered.includes(idx) }
 }
