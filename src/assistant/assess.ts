@@ -52,9 +52,9 @@ export async function gatherEvidence(deps: AssistantDeps, alert: CanonicalAlert)
   const first = classifyAlert(alert, { catalog, taxonomy })
   const query = [alert.name.replace(/([a-z])([A-Z])/g, '$1 $2'), alert.summary, alert.description].filter(Boolean).join('. ').slice(0, 1500)
   const evDeps = { db: deps.db, embedder: deps.embedder, catalog, efSearch: deps.settings?.efSearch }
-  const hits = await retrievePassages(evDeps, query, first.service)
   const reference = alert.startsAt ? new Date(alert.startsAt) : (deps.clock?.() ?? new Date())
-  const telemetry = await telemetryStatus(deps.db, first.service, reference)
+  // Independent reads (the telemetry lookup needs only the service): at once, on pooled connections.
+  const [hits, telemetry] = await Promise.all([retrievePassages(evDeps, query, first.service), telemetryStatus(deps.db, first.service, reference)])
   const pack = await assemblePack(evDeps, { alert, service: first.service, hits, telemetry, retrievalQuery: query }, deps.settings?.evidenceChars)
   // Nearest labelled past incidents vote on the class (bounded inside the classifier).
   const neighbours = pack.items
@@ -167,9 +167,8 @@ export function telemetryDoc(pack: EvidencePack): TelemetrySummary | null {
 
 /** Assesses a stored alert once; a second call (duplicate delivery, retry, another replica) returns the first. */
 export async function assessAlert(deps: AssistantDeps, alertId: string): Promise<Assessment> {
-  const existing = await getAssessmentForAlert(deps.db, alertId)
+  const [existing, alert] = await Promise.all([getAssessmentForAlert(deps.db, alertId), getAlert(deps.db, alertId)])
   if (existing) return existing
-  const alert = await getAlert(deps.db, alertId)
   if (!alert) throw new Error(`alert ${alertId} not found`)
   const started = deps.clock?.() ?? new Date()
   const t0 = performance.now()
