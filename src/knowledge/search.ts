@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../db/types.js'
 import type { EmbeddingProvider } from './embeddings/types.js'
 import { sqlLiteral } from './models.js'
 import { idf, queryStats, type QueryLexeme, type QueryStats } from './termstats.js'
-import { countFiltered, EXACT_MAX, filtersRows, nearestChunksMany, type FilterCounts } from './vector.js'
+import { countFiltered, EXACT_MAX, nearestChunksMany, type FilterCounts } from './vector.js'
 
 // Hybrid retrieval: pgvector HNSW (cosine) and Postgres full text ranked with BM25, fused by a weighted sum of
 // normalised scores (vectorWeightFor) with a share of reciprocal rank fusion (fuse). Filters (service/team/kind)
@@ -91,9 +91,9 @@ export function lengthPriorFor(embedderId: string, override?: number): number {
 }
 
 /**
- * What search() would otherwise derive from the query text itself. A caller running several searches for one
- * query (retrievePassages: five per alert) computes them once: the term statistics are one round trip and the
- * embedding one provider call each, the same for every filter. Results are identical either way.
+ * What search() would otherwise derive from the query text itself, for a caller that has it already (the term
+ * statistics are one round trip, the embedding one provider call). Results are identical either way. Several
+ * filters of one query are better served by searchMany, which computes them once itself.
  */
 export interface PrecomputedQuery {
   /** queryStats(db, query) of the same query text. */
@@ -139,14 +139,13 @@ export async function searchMany(deps: SearchDeps, raw: SearchManyInput, pre: Pr
 
   // The two rankers run concurrently, each in its own transaction (for its SET LOCALs): on Postgres on two
   // pooled connections, so hybrid costs about the slower of the two rather than their sum; PGlite, a single
-  // connection, runs them one after the other. Full text is started first so that its SQL runs while the query
-  // is being embedded.
+  // connection, runs them one after the other.
   // Rows per filter (service/team filters only) decide each ranker's path: an exact scan of a filter's few rows,
   // or the shared index search. Counted once for both, while the query's statistics and embedding are computed.
-  const countsTask: Promise<FilterCounts> = filters.some(filtersRows) ? countFiltered(deps.db, model, filters) : Promise.resolve(filters.map(() => null))
+  const countsTask = countFiltered(deps.db, model, filters)
   const ftsTask = wantFts
     ? Promise.all([pre.stats ? Promise.resolve(pre.stats) : queryStats(deps.db, input.query), countsTask]).then(([stats, counts]) =>
-        deps.db.transaction((tx) => bm25Many(tx, model.id, filters, stats, counts, !wantVector || (globalThis as any).__fill === true)),
+        deps.db.transaction((tx) => bm25Many(tx, model.id, filters, stats, counts, !wantVector)),
       )
     : Promise.resolve(filters.map(() => new Map<number, { rank: number; score: number }>()))
   const vectorTask = wantVector

@@ -85,7 +85,7 @@ const binder = (): [unknown[], Bind] => {
 }
 
 /** Whether a filter restricts more than the model and the kind (only then are its rows counted). */
-export const filtersRows = (f: VectorFilter) => f.service !== undefined || f.team !== undefined
+const filtersRows = (f: VectorFilter) => f.service !== undefined || f.team !== undefined
 
 /** ` and c.service = $n and c.team = $m` for the filter's service/team, bound through `bind`. */
 function restSql(f: VectorFilter, bind: Bind): string {
