@@ -1,11 +1,10 @@
-import type { Database, Queryable } from '../src/db/types.js'
+import type { Database } from '../src/db/types.js'
 import type { EmbeddingProvider } from '../src/knowledge/embeddings/types.js'
 import { buildModelIndex, dropModelIndex, ensureModelIndex, shouldDeferModelIndex, shouldRebuildModelIndex } from '../src/knowledge/models.js'
 import { refreshTermStatsAfterRun } from '../src/knowledge/termstats.js'
-import { findSource, listActiveUris, replaceChunks, tombstoneSource, upsertSource, upsertTelemetry } from '../src/knowledge/store.js'
-import { chunkSource, CHUNKER_VERSION } from './chunk.js'
+import { listActiveUris, tombstoneSource } from '../src/knowledge/store.js'
 import { discover, LoadRefused, type Candidate } from './discover.js'
-import { sha256 } from './hash.js'
+import { blankItem, prepareSource, relaxCommit, writeSource, type Prepared } from './index-source.js'
 import { parseSource } from './parse/index.js'
 import { emptyCounts, finishRun, insertRun, markAbandoned, newRunId, recordItem, recordItems, type RunCounts, type RunItem } from './runs.js'
 import type { ParsedSource } from './types.js'
@@ -88,25 +87,36 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
     const seen = new Set<string>()
     const completeOrigins = new Set(found.origins)
     let done = 0
-    for (const candidate of found.candidates) {
-      if (opts.signal?.aborted) throw new Error('interrupted')
+    // One candidate of lookahead: the next file or feed is read, parsed, looked up and embedded while this one's
+    // sources are written (prepared, index-source.ts). Items are still recorded in input order.
+    const upcoming = prepareCandidates(deps, found.candidates, opts, counts, timings)
+    let next = upcoming.next()
+    next.catch(() => {}) // settled below; a run failing first must not leave it unhandled
+    for (;;) {
+      const step = await next
+      if (step.done) break
+      next = upcoming.next()
+      next.catch(() => {})
+      const { candidate, started, parsed } = step.value
       counts.read++
-      const started = performance.now()
-      t = performance.now()
-      const parsed = await loadAndParse(candidate, opts.maxBytes)
-      timings.parse_ms += performance.now() - t
       if (!parsed.ok) {
         // A feed (or fetched page) that could not be read or parsed must not tombstone the items it used to hold.
         if (/\.(xml|rss|atom)$/i.test(candidate.uri) || /^https?:/i.test(candidate.uri)) completeOrigins.delete(candidate.origin)
         seen.add(candidate.uri)
         await record({ ...blankItem(candidate.uri), outcome: 'quarantined', reason: parsed.reason, detail: parsed.detail, ms: performance.now() - started })
       } else {
-        for (const src of parsed.sources) {
+        for (const { src, prepared } of parsed.sources) {
           if (opts.signal?.aborted) throw new Error('interrupted')
           seen.add(src.uri)
           counts.sources++
-          const r = await indexSource(deps, runId, candidate.origin, src, counts, timings)
-          await record(r.item, r.written)
+          // A URI already met in this run (a feed listing an item twice) is prepared only now, after the earlier
+          // occurrence was written, so it is seen as unchanged rather than written twice.
+          const p = prepared ?? (await prepareSource(deps, src, counts, timings))
+          if (p.status !== 'ready') await record(p.item)
+          else {
+            const r = await writeSource(deps, p, src, { runId, origin: candidate.origin }, counts, timings)
+            await record(r.item, r.written)
+          }
         }
       }
       opts.onProgress?.({ done: ++done, total: found.candidates.length, uri: candidate.uri, outcome: items.at(-1)!.outcome })
@@ -166,76 +176,43 @@ async function loadAndParse(candidate: Candidate, maxBytes: number) {
   return parseSource({ uri: candidate.uri, content, maxBytes, contentType: candidate.contentType })
 }
 
-/** Hash of everything that determines a source's chunks; the chunker version makes a chunking change re-index. */
-export function sourceHash(src: ParsedSource): string {
-  const { uri, kind, title, service, team, tags, metadata, sections } = src
-  return sha256(JSON.stringify({ v: CHUNKER_VERSION, uri, kind, title, service, team, tags, metadata, sections }))
-}
-
-async function indexSource(
-  deps: IngestDeps,
-  runId: string,
-  origin: string,
-  src: ParsedSource,
-  counts: RunCounts,
-  timings: Record<'embed_ms' | 'write_ms', number>,
-): Promise<{ item: RunItem; written: boolean }> {
-  const started = performance.now()
-  const contentHash = sourceHash(src)
-  const base = { ...blankItem(src.uri), kind: src.kind, content_hash: contentHash }
-  try {
-    const existing = await findSource(deps.db, src.uri)
-    if (existing && existing.status === 'active' && existing.content_hash === contentHash && existing.embedding_model === deps.embedder.id) {
-      return { item: { ...base, outcome: 'unchanged', ms: performance.now() - started }, written: false }
-    }
-    const chunks = await chunkSource(src)
-    let t = performance.now()
-    const vectors = chunks.length ? await deps.embedder.embed(chunks.map((c) => c.indexText)) : []
-    timings.embed_ms += performance.now() - t
-    if (chunks.length) counts.embedding_calls++
-    counts.embedded_chunks += chunks.length
-    const reason = !existing
-      ? null
-      : existing.status === 'tombstoned'
-        ? 'restored'
-        : existing.embedding_model !== deps.embedder.id
-          ? 'model_switch'
-          : 'content_changed'
-    const item: RunItem = { ...base, outcome: existing ? 'updated' : 'new', reason, chunks: chunks.length, ms: 0 }
-    t = performance.now()
-    await deps.db.transaction(async (tx) => {
-      await relaxCommit(tx, deps.db)
-      const id = await upsertSource(tx, src, { origin, contentHash, embeddingModel: deps.embedder.id, runId })
-      await replaceChunks(tx, id, src, chunks, vectors, { id: deps.embedder.id, dim: deps.embedder.dim })
-      if (src.telemetry) await upsertTelemetry(tx, id, src.telemetry, contentHash)
-      // The bundle row commits with the source it describes: no commit of its own, never out of step.
-      item.ms = performance.now() - started
-      await recordItem(tx, runId, item)
-    })
-    timings.write_ms += performance.now() - t
-    counts.chunks_written += chunks.length
-    return { item, written: true }
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err)
-    return { item: { ...base, outcome: 'failed', reason: 'index_error', detail, ms: performance.now() - started }, written: false }
-  }
+interface PreparedCandidate {
+  candidate: Candidate
+  started: number
+  parsed: { ok: false; reason: RunItem['reason']; detail: string } | { ok: true; sources: Array<{ src: ParsedSource; prepared: Prepared | null }> }
 }
 
 /**
- * Ingestion transactions commit without waiting for the WAL flush. The trade-off: a server crash can lose the
- * last few hundred milliseconds of committed sources (never half of one: each source stays one atomic
- * transaction, and what survives is consistent). Acceptable because the index is derived data: the next run
- * sees those sources as new or changed by their hashes and writes them again. It removes a WAL fsync per
- * source, the largest cost after HNSW maintenance. Run bookkeeping (insertRun, finishRun) keeps durable commits.
- * Postgres only: embedded PGlite's server is this process, so a mere kill of the CLI (not a machine crash)
- * would lose the unflushed tail, and a killed run must leave its committed sources for the next one to skip.
+ * The candidates, each loaded, parsed and its sources prepared (prepareSource), one at a time as runIngest asks
+ * for the next. `prepared` is null for a URI already met in this run (see runIngest).
  */
-async function relaxCommit(tx: Queryable, db: Database): Promise<void> {
-  if (db.kind === 'postgres') await tx.query('set local synchronous_commit = off')
-}
-
-function blankItem(uri: string): RunItem {
-  return { uri, outcome: 'failed', kind: null, reason: null, detail: null, content_hash: null, chunks: null, ms: null }
+async function* prepareCandidates(
+  deps: IngestDeps,
+  candidates: readonly Candidate[],
+  opts: IngestOptions,
+  counts: RunCounts,
+  timings: { parse_ms: number; embed_ms: number },
+): AsyncGenerator<PreparedCandidate> {
+  const met = new Set<string>()
+  for (const candidate of candidates) {
+    if (opts.signal?.aborted) throw new Error('interrupted')
+    const started = performance.now()
+    const t = performance.now()
+    const parsed = await loadAndParse(candidate, opts.maxBytes)
+    timings.parse_ms += performance.now() - t
+    if (!parsed.ok) {
+      yield { candidate, started, parsed: { ok: false, reason: parsed.reason, detail: parsed.detail } }
+      continue
+    }
+    const sources: Array<{ src: ParsedSource; prepared: Prepared | null }> = []
+    for (const src of parsed.sources) {
+      if (opts.signal?.aborted) throw new Error('interrupted')
+      const again = met.has(src.uri)
+      met.add(src.uri)
+      sources.push({ src, prepared: again ? null : await prepareSource(deps, src, counts, timings) })
+    }
+    yield { candidate, started, parsed: { ok: true, sources } }
+  }
 }
 
 function failedItem(uri: string, detail: string): RunItem {

@@ -218,6 +218,60 @@ describe(`ingestion pipeline (${backend})`, () => {
     expect(s.items.find((i) => i.uri === 'file://feeds/ops.xml')?.outcome).toBe('quarantined')
   })
 
+  it('a source whose write fails leaves nothing of itself behind and the other sources are indexed', async () => {
+    // pgvector rejects NaN: the chunk insert of this one source fails inside its (single-statement) write.
+    const poisoned: EmbeddingProvider = {
+      id: local.id,
+      dim: local.dim,
+      embed: async (texts) => (await local.embed(texts)).map((v, i) => (texts[i]!.includes('pgbouncer') ? v.map(() => Number.NaN) : v)),
+    }
+    const s = await runIngest({ db: t.db, embedder: poisoned }, { inputs: [dir], maxBytes: 1 << 20 })
+    expect(s.status).toBe('failed')
+    const failed = s.items.filter((i) => i.outcome === 'failed')
+    expect(failed.map((i) => [i.uri, i.reason])).toEqual([['https://notes.example/pool-sizing', 'index_error']])
+    expect(s.counts.new).toBe(5)
+    // Not half-visible: no source row, no chunk; the run item says why.
+    const left = await t.db.query("select 1 from sources where uri = 'https://notes.example/pool-sizing'")
+    expect(left.rows).toHaveLength(0)
+    const chunks = await t.db.query<{ uri: string }>('select distinct s.uri from chunks c join sources s on s.id = c.source_id order by 1')
+    expect(chunks.rows.map((r) => r.uri)).not.toContain('https://notes.example/pool-sizing')
+    expect(chunks.rows).toHaveLength(5)
+    const stored = await getRun(t.db, s.runId)
+    expect(stored?.items.find((i) => i.uri === 'https://notes.example/pool-sizing')).toMatchObject({ outcome: 'failed', reason: 'index_error' })
+    expect(await latestTelemetry(t.db, 'cart-api')).not.toBeNull()
+    // The next run converges: the source is written then.
+    const again = await runIngest({ db: t.db, embedder: local }, { inputs: [dir], maxBytes: 1 << 20 })
+    expect(again.counts).toMatchObject({ new: 1, unchanged: 5, failed: 0 })
+  })
+
+  it('an item listed by two feeds of one run is looked up after its first write, as in a sequential run', async () => {
+    const copy = FEED.replace(/<item><title>Connection pool[\s\S]*?<\/item>/, '')
+    writeCorpus(dir, { 'feeds/ops-copy.xml': copy })
+    const c = counting(local)
+    // The real database, with each source write held back 30 ms (a slow server): the next feed is read and
+    // looked up meanwhile, so the race this guards against is certain to happen.
+    const slowWrites = new Proxy(t.db, {
+      get: (db, key) =>
+        key === 'query'
+          ? async (sql: string, params?: unknown[]) => {
+              if (sql.startsWith('with src as')) await new Promise((r) => setTimeout(r, 30))
+              return db.query(sql, params)
+            }
+          : Reflect.get(db, key),
+    })
+    const s = await runIngest({ db: slowWrites, embedder: c.provider }, { inputs: [dir], maxBytes: 1 << 20 })
+    expect(s.status).toBe('complete')
+    const dns = s.items.filter((i) => i.uri === 'https://notes.example/dns-ttl').map((i) => i.outcome)
+    // Its metadata names the feed, so the second listing differs and updates the first; looked up before the
+    // first write (one-candidate lookahead), it would be counted new twice.
+    expect(dns).toEqual(['new', 'updated'])
+    expect(c.stats.calls).toBe(7)
+    const rows = await t.db.query<{ n: number }>(
+      "select count(*)::int as n from chunks c join sources s on s.id = c.source_id where s.uri = 'https://notes.example/dns-ttl'",
+    )
+    expect(rows.rows[0]!.n).toBe(1)
+  })
+
   it('allows a single writer: a second concurrent run fails fast', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
