@@ -194,5 +194,7 @@ export async function assessAlert(deps: AssistantDeps, alertId: string): Promise
   }
   const now = deps.clock?.() ?? new Date()
   const stored = await deps.db.transaction((tx) => insertAssessment(tx, assessment, now))
+  // Ours was stored: it is what we hold (created_at is `now`). Otherwise another worker's won the alert: return that.
+  if (stored.created) return { ...assessment, createdAt: now.toISOString() }
   return (await getAssessmentForAlert(deps.db, alertId)) ?? { ...assessment, id: stored.id, createdAt: now.toISOString() }
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runIngest } from '../../../ingest/pipeline.js'
 import { getAlert, receiveAlerts } from '../../../src/alerts/receive.js'
 import { ask } from '../../../src/assistant/ask.js'
+import { getAssessment } from '../../../src/assistant/store.js'
 import { assessAlert, type AssistantDeps } from '../../../src/assistant/assess.js'
 import { replayAssessment } from '../../../src/assistant/replay.js'
 import { createLocalEmbeddings } from '../../../src/knowledge/embeddings/local.js'
@@ -64,6 +65,9 @@ describe(`assessments, deterministic mode (${backend})`, () => {
     expect((await t.db.query<{ n: number }>('select count(*)::int n from chunks')).rows[0]!.n).toBe(chunksBefore)
     const audit = await t.db.query<{ action: string }>("select action from audit_log where subject in ($1, $2) order by seq", [`alert:${a.alertId}`, `assessment:${a.id}`])
     expect(audit.rows.map((x) => x.action)).toEqual(['alert.received', 'assessment.created'])
+    // What assessAlert returns is what was stored (it is not read back), and a second call returns the same.
+    expect(await getAssessment(t.db, a.id)).toEqual(a)
+    expect(await assessAlert(deps, r.alerts[0]!.alertId)).toEqual(a)
   })
 
   it('a duplicate delivery yields the same alert and no second assessment; a resolved one is recorded, not assessed', async () => {
