@@ -70,7 +70,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
         counts.quarantine_reasons[item.reason] = (counts.quarantine_reasons[item.reason] ?? 0) + 1
       }
       // Unchanged sources cost no per-source write: they join the bundle in one batch at the end. Indexed
-      // sources were recorded inside their own transaction (indexSource).
+      // sources were recorded with their own write (writeSource, index-source.ts).
       if (item.outcome !== 'unchanged' && !written) await recordItem(db, runId, item)
     }
 

@@ -1,10 +1,9 @@
-import type { IndexedChunk } from '../../ingest/chunk.js'
 import type { ParsedSource, TelemetrySummary } from '../../ingest/types.js'
 import type { Queryable } from '../db/types.js'
-import { toVectorLiteral } from './models.js'
 
-// Raw SQL for the knowledge tables. Every function takes a queryable so the pipeline can compose them
-// into one transaction per source.
+// Raw SQL for the knowledge tables. Every function takes a queryable, so callers compose them into one
+// transaction. (The ingestion pipeline writes a source, its chunks and its run item as one statement of its own:
+// ingest/index-source.ts.)
 
 export interface StoredSource {
   id: number
@@ -54,38 +53,6 @@ export async function upsertSource(
     ],
   )
   return rows[0]!.id
-}
-
-/** Replaces all chunks of a source in one statement (called inside the source's transaction). */
-export async function replaceChunks(
-  q: Queryable,
-  sourceId: number,
-  src: Pick<ParsedSource, 'kind' | 'service' | 'team'>,
-  chunks: readonly IndexedChunk[],
-  vectors: readonly number[][],
-  model: { id: string; dim: number },
-): Promise<void> {
-  await q.query('delete from chunks where source_id = $1', [sourceId])
-  if (chunks.length === 0) return
-  const rows = chunks.map((c, i) => ({
-    ord: c.ord,
-    heading_path: c.headingPath,
-    text: c.text,
-    // Full text indexes the chunk with its document's title, lede and headings (chunk.ts, lexicalText); the
-    // embedding and the cited text stay the passage's own.
-    index_text: c.lexicalText,
-    content_hash: c.contentHash,
-    embedding: toVectorLiteral(vectors[i]!),
-  }))
-  await q.query(
-    `insert into chunks (source_id, ord, heading_path, text, index_text, content_hash, embedding, embedding_model,
-                         embedding_dim, kind, service, team)
-     select $1, r.ord, array(select jsonb_array_elements_text(r.heading_path)), r.text, r.index_text, r.content_hash,
-            r.embedding::vector, $3, $4, $5, $6, $7
-     from jsonb_to_recordset($2::jsonb) as r(ord int, heading_path jsonb, text text, index_text text,
-                                             content_hash text, embedding text)`,
-    [sourceId, JSON.stringify(rows), model.id, model.dim, src.kind, src.service, src.team],
-  )
 }
 
 export async function upsertTelemetry(q: Queryable, sourceId: number, t: TelemetrySummary, contentHash: string): Promise<void> {
