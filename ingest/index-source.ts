@@ -1,10 +1,10 @@
 import type { Database, Queryable } from '../src/db/types.js'
 import type { EmbeddingProvider } from '../src/knowledge/embeddings/types.js'
 import { toVectorLiteral } from '../src/knowledge/models.js'
-import { findSource } from '../src/knowledge/store.js'
+import { findSource, sourceParams, TELEMETRY_ON_CONFLICT_SQL, UPSERT_SOURCE_SQL } from '../src/knowledge/store.js'
 import { chunkSource, CHUNKER_VERSION, type IndexedChunk } from './chunk.js'
 import { sha256 } from './hash.js'
-import type { RunCounts, RunItem } from './runs.js'
+import { RUN_ITEM_ON_CONFLICT_SQL, type RunCounts, type RunItem } from './runs.js'
 import type { ParsedSource } from './types.js'
 
 // One source through the pipeline, in two steps so runIngest can overlap them across sources:
@@ -98,7 +98,8 @@ export async function writeSource(
  * at ~0.1–1 ms each (bench:ingest; each also waits for the client's event loop, busy parsing and embedding).
  * Data-modifying CTEs all run against the statement's snapshot: the chunk insert reads the delete's row count
  * first, so the old rows are gone before the new ones are checked against the (source_id, ord) key.
- * `relaxCommit`: synchronous_commit off for this transaction only (see relaxCommit).
+ * `relaxCommit`: synchronous_commit off for this transaction only (see relaxCommit). $1–$11 are the source's
+ * (UPSERT_SOURCE_SQL, sourceParams); the rest follow them.
  */
 async function writeSourceStatement(
   q: Queryable,
@@ -119,16 +120,7 @@ async function writeSourceStatement(
   const t = src.telemetry
   const it = p.item
   await q.query(
-    `with src as (
-       insert into sources (uri, kind, origin, title, service, team, tags, metadata, content_hash, embedding_model,
-                            status, created_run_id, updated_run_id)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', $11, $11)
-       on conflict (uri) do update set
-         kind = excluded.kind, origin = excluded.origin, title = excluded.title, service = excluded.service,
-         team = excluded.team, tags = excluded.tags, metadata = excluded.metadata, content_hash = excluded.content_hash,
-         embedding_model = excluded.embedding_model, status = 'active', updated_run_id = excluded.updated_run_id,
-         updated_at = now(), tombstoned_at = null
-       returning id),
+    `with src as (${UPSERT_SOURCE_SQL}),
      old as (delete from chunks where source_id = (select id from src) returning 1),
      new as (
        insert into chunks (source_id, ord, heading_path, text, index_text, content_hash, embedding, embedding_model,
@@ -142,21 +134,18 @@ async function writeSourceStatement(
        insert into telemetry_summaries (source_id, service, window_start, window_end, data_quality_status, document, content_hash)
        select (select id from src), $14::text, $15::timestamptz, $16::timestamptz, $17::text, $18::jsonb, $9
        where $14::text is not null
-       on conflict (source_id) do update set service = excluded.service, window_start = excluded.window_start,
-         window_end = excluded.window_end, data_quality_status = excluded.data_quality_status,
-         document = excluded.document, content_hash = excluded.content_hash, ingested_at = now()
+       ${TELEMETRY_ON_CONFLICT_SQL}
        returning 1),
      item as (
        insert into ingest_run_items (run_id, uri, outcome, kind, reason, detail, content_hash, chunks, ms)
        values ($11, $1, $19, $2, $20, $21, $9, $22, $23)
-       on conflict (run_id, uri) do update set outcome = excluded.outcome, kind = excluded.kind, reason = excluded.reason,
-         detail = excluded.detail, content_hash = excluded.content_hash, chunks = excluded.chunks, ms = excluded.ms
+       ${RUN_ITEM_ON_CONFLICT_SQL}
        returning 1)
      select (select count(*) from new) as chunks, (select count(*) from tel) as telemetry, (select count(*) from item) as items
             ${meta.relaxCommit ? ", set_config('synchronous_commit', 'off', true) as relaxed" : ''}`,
     [
-      src.uri, src.kind, meta.origin, src.title, src.service, src.team, src.tags, JSON.stringify(src.metadata), p.contentHash,
-      meta.model.id, meta.runId, JSON.stringify(rows), meta.model.dim,
+      ...sourceParams(src, { origin: meta.origin, contentHash: p.contentHash, embeddingModel: meta.model.id, runId: meta.runId }),
+      JSON.stringify(rows), meta.model.dim,
       t?.service ?? null, t?.window.start ?? null, t?.window.end ?? null, t?.data_quality.status ?? null, t ? JSON.stringify(t) : null,
       it.outcome, it.reason, it.detail?.slice(0, 2000) ?? null, it.chunks, it.ms,
     ],

@@ -115,12 +115,15 @@ export async function finishRun(
   })
 }
 
+/** A run item written again in its run (a retried source) replaces the first (shared with ingest/index-source.ts). */
+export const RUN_ITEM_ON_CONFLICT_SQL = `on conflict (run_id, uri) do update set outcome = excluded.outcome, kind = excluded.kind, reason = excluded.reason,
+       detail = excluded.detail, content_hash = excluded.content_hash, chunks = excluded.chunks, ms = excluded.ms`
+
 export async function recordItem(q: Queryable, runId: string, item: RunItem): Promise<void> {
   await q.query(
     `insert into ingest_run_items (run_id, uri, outcome, kind, reason, detail, content_hash, chunks, ms)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     on conflict (run_id, uri) do update set outcome = excluded.outcome, kind = excluded.kind, reason = excluded.reason,
-       detail = excluded.detail, content_hash = excluded.content_hash, chunks = excluded.chunks, ms = excluded.ms`,
+     ${RUN_ITEM_ON_CONFLICT_SQL}`,
     [runId, item.uri, item.outcome, item.kind, item.reason, item.detail?.slice(0, 2000) ?? null, item.content_hash, item.chunks, item.ms],
   )
 }

@@ -23,13 +23,11 @@ export async function findSource(q: Queryable, uri: string): Promise<StoredSourc
   return rows[0] ?? null
 }
 
-export async function upsertSource(
-  q: Queryable,
-  src: ParsedSource,
-  meta: { origin: string; contentHash: string; embeddingModel: string; runId: string },
-): Promise<number> {
-  const { rows } = await q.query<{ id: number }>(
-    `insert into sources (uri, kind, origin, title, service, team, tags, metadata, content_hash, embedding_model,
+/**
+ * The sources upsert, returning the row's id. Parameters $1–$11: sourceParams(). Also embedded verbatim in the
+ * pipeline's one-statement write of a source (ingest/index-source.ts), so both write a source the same way.
+ */
+export const UPSERT_SOURCE_SQL = `insert into sources (uri, kind, origin, title, service, team, tags, metadata, content_hash, embedding_model,
                           status, created_run_id, updated_run_id)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', $11, $11)
      on conflict (uri) do update set
@@ -37,31 +35,35 @@ export async function upsertSource(
        team = excluded.team, tags = excluded.tags, metadata = excluded.metadata, content_hash = excluded.content_hash,
        embedding_model = excluded.embedding_model, status = 'active', updated_run_id = excluded.updated_run_id,
        updated_at = now(), tombstoned_at = null
-     returning id`,
-    [
-      src.uri,
-      src.kind,
-      meta.origin,
-      src.title,
-      src.service,
-      src.team,
-      src.tags,
-      JSON.stringify(src.metadata),
-      meta.contentHash,
-      meta.embeddingModel,
-      meta.runId,
-    ],
-  )
+     returning id`
+
+export interface SourceMeta {
+  origin: string
+  contentHash: string
+  embeddingModel: string
+  runId: string
+}
+
+/** UPSERT_SOURCE_SQL's $1–$11. */
+export function sourceParams(src: ParsedSource, meta: SourceMeta): unknown[] {
+  return [src.uri, src.kind, meta.origin, src.title, src.service, src.team, src.tags, JSON.stringify(src.metadata), meta.contentHash, meta.embeddingModel, meta.runId]
+}
+
+export async function upsertSource(q: Queryable, src: ParsedSource, meta: SourceMeta): Promise<number> {
+  const { rows } = await q.query<{ id: number }>(UPSERT_SOURCE_SQL, sourceParams(src, meta))
   return rows[0]!.id
 }
+
+/** A source's telemetry summary replaces its previous one (shared with ingest/index-source.ts). */
+export const TELEMETRY_ON_CONFLICT_SQL = `on conflict (source_id) do update set service = excluded.service, window_start = excluded.window_start,
+       window_end = excluded.window_end, data_quality_status = excluded.data_quality_status,
+       document = excluded.document, content_hash = excluded.content_hash, ingested_at = now()`
 
 export async function upsertTelemetry(q: Queryable, sourceId: number, t: TelemetrySummary, contentHash: string): Promise<void> {
   await q.query(
     `insert into telemetry_summaries (source_id, service, window_start, window_end, data_quality_status, document, content_hash)
      values ($1, $2, $3, $4, $5, $6, $7)
-     on conflict (source_id) do update set service = excluded.service, window_start = excluded.window_start,
-       window_end = excluded.window_end, data_quality_status = excluded.data_quality_status,
-       document = excluded.document, content_hash = excluded.content_hash, ingested_at = now()`,
+     ${TELEMETRY_ON_CONFLICT_SQL}`,
     [sourceId, t.service, t.window.start, t.window.end, t.data_quality.status, JSON.stringify(t), contentHash],
   )
 }
