@@ -109,8 +109,8 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
           if (opts.signal?.aborted) throw new Error('interrupted')
           seen.add(src.uri)
           counts.sources++
-          // A URI already met in this run (a feed listing an item twice) is prepared only now, after the earlier
-          // occurrence was written, so it is seen as unchanged rather than written twice.
+          // A URI already met in this run (an item listed by two feeds) is prepared only now, after the earlier
+          // occurrence was written, so it is compared with what that wrote, as in a sequential run.
           const p = prepared ?? (await prepareSource(deps, src, counts, timings))
           if (p.status !== 'ready') await record(p.item)
           else {
@@ -197,9 +197,8 @@ async function* prepareCandidates(
   for (const candidate of candidates) {
     if (opts.signal?.aborted) throw new Error('interrupted')
     const started = performance.now()
-    const t = performance.now()
     const parsed = await loadAndParse(candidate, opts.maxBytes)
-    timings.parse_ms += performance.now() - t
+    timings.parse_ms += performance.now() - started
     if (!parsed.ok) {
       yield { candidate, started, parsed: { ok: false, reason: parsed.reason, detail: parsed.detail } }
       continue
