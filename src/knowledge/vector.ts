@@ -138,22 +138,57 @@ export async function nearestChunksMany(tx: Queryable, input: NearestChunksManyI
     }
   })
 
-  const [p, bind] = binder()
-  const qv = `${bind(toVectorLiteral(input.vec))}::vector(${Math.trunc(input.model.dim)})`
-  const expr = vectorExpr(input.model)
-  const cols = (i: number) => `${i}::int as q, c.id, ${expr} <=> ${qv} as distance, length(c.tsv) as len`
-  const branches: string[] = []
+  // A filtered graph walk whose kind an unfiltered query of this statement walks too (an assessment's
+  // "runbooks of this service" beside "all runbooks", where the service has more than EXACT_MAX of them) rides on
+  // that walk instead of walking the same graph again: the host returns its first batch whole (ef_search rows) and
+  // the guest takes the rows passing its filter, in distance order. That is what the guest's own walk returns, as
+  // pgvector applies the filter to the same first batch; only when fewer than the guest's limit pass (its walk
+  // would have gone on, iterative scan) is the guest walked on its own, in a second statement.
+  const ef = Math.max(1, Math.trunc(input.efSearch ?? DEFAULT_EF_SEARCH))
+  const hostOf = new Map<string, number>()
   plans.forEach((plan, i) => {
-    const lim = Math.trunc(input.queries[i]!.limit)
-    // OFFSET 0 keeps the subquery apart, unordered, so the planner cannot answer it with an (approximate) index scan.
-    for (const k of plan.exact) branches.push(`(select * from (select ${cols(i)} from chunks c where ${kindPred(k)}${rest(i, bind)} offset 0) e order by distance, id limit ${lim})`)
-    for (const k of plan.graph) branches.push(`(select ${cols(i)} from chunks c where ${kindPred(k)}${rest(i, bind)} order by ${expr} <=> ${qv} limit ${lim})`)
+    if (filtersRows(input.queries[i]!.filter)) return
+    for (const k of plan.graph) if (!hostOf.has(k)) hostOf.set(k, i)
   })
-  const out = plans.map((plan) => ({
-    path: (plan.graph.length === 0 ? (plan.exact.length === 0 ? 'none' : 'exact') : plan.exact.length === 0 ? 'hnsw' : 'mixed') as VectorPath,
-    rows: [] as NearestChunk[],
-  }))
-  if (branches.length === 0) return out
+  const guests: Array<{ i: number; kind: IndexedKind; host: number }> = []
+  plans.forEach((plan, i) => {
+    if (!filtersRows(input.queries[i]!.filter)) return
+    plan.graph = plan.graph.filter((k) => {
+      const host = hostOf.get(k)
+      if (host === undefined) return true
+      guests.push({ i, kind: k, host })
+      return false
+    })
+  })
+  const hostLimit = (i: number, k: IndexedKind) => {
+    const lim = Math.trunc(input.queries[i]!.limit)
+    return guests.some((g) => g.host === i && g.kind === k) ? Math.max(lim, ef) : lim
+  }
+
+  const out = plans.map((plan, i) => {
+    const graph = plan.graph.length > 0 || guests.some((g) => g.i === i)
+    return { path: (!graph ? (plan.exact.length === 0 ? 'none' : 'exact') : plan.exact.length === 0 ? 'hnsw' : 'mixed') as VectorPath, rows: [] as NearestChunk[] }
+  })
+  /** A union of branches over one bound query vector: `cols(i)` selects query i's output, `order` is the distance. */
+  const statement = (branchesOf: (cols: (i: number) => string, order: string, bind: Bind) => string[]) => {
+    const [p, bind] = binder()
+    const qv = `${bind(toVectorLiteral(input.vec))}::vector(${Math.trunc(input.model.dim)})`
+    const expr = vectorExpr(input.model)
+    const cols = (i: number) => `${i}::int as q, c.id, ${expr} <=> ${qv} as distance, length(c.tsv) as len, c.kind, c.service, c.team`
+    const branches = branchesOf(cols, `${expr} <=> ${qv}`, bind)
+    return { sql: branches.join('\n union all\n'), params: p, empty: branches.length === 0 }
+  }
+  const main = statement((cols, order, bind) => {
+    const branches: string[] = []
+    plans.forEach((plan, i) => {
+      const lim = Math.trunc(input.queries[i]!.limit)
+      // OFFSET 0 keeps the subquery apart, unordered, so the planner cannot answer it with an (approximate) index scan.
+      for (const k of plan.exact) branches.push(`(select * from (select ${cols(i)} from chunks c where ${kindPred(k)}${rest(i, bind)} offset 0) e order by distance, id limit ${lim})`)
+      for (const k of plan.graph) branches.push(`(select ${cols(i)} from chunks c where ${kindPred(k)}${rest(i, bind)} order by ${order} limit ${hostLimit(i, k)})`)
+    })
+    return branches
+  })
+  if (main.empty) return out
   if (plans.some((plan) => plan.graph.length > 0)) {
     // One round trip for the settings. The graph walks must use their index: at 10k chunks the planner costed a
     // sequential scan of each kind and a sort (reading every 2 KB vector: 60 ms for four kinds) below the walk (a
@@ -163,15 +198,39 @@ export async function nearestChunksMany(tx: Queryable, input: NearestChunksManyI
     // fills the limit: pgvector >= 0.8 keeps scanning the graph. JIT off: the disabled paths' cost penalty (1e10)
     // lifts the plan's total past jit_above_cost, and compiling it took ~500 ms on a statement that runs in 30.
     // (search.ts' full-text statement does the same.)
-    const ef = Math.max(1, Math.trunc(input.efSearch ?? DEFAULT_EF_SEARCH))
     await tx.query(
       `select set_config('hnsw.ef_search', '${ef}', true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
               set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`,
     )
   }
+  type Row = NearestChunk & { q: number; kind: string; service: string | null; team: string | null }
+  const { rows } = await tx.query<Row>(main.sql, main.params)
+  const hosted = new Map<string, Row[]>()
+  for (const r of rows) {
+    out[r.q]!.rows.push({ id: r.id, distance: r.distance, len: r.len })
+    if (guests.length === 0) continue
+    const key = `${r.q}:${r.kind}`
+    const list = hosted.get(key)
+    if (list) list.push(r)
+    else hosted.set(key, [r])
+  }
+  const alone: typeof guests = []
+  for (const g of guests) {
+    const f = input.queries[g.i]!.filter
+    const lim = Math.trunc(input.queries[g.i]!.limit)
+    const batch = (hosted.get(`${g.host}:${g.kind}`) ?? []).sort((a, b) => a.distance - b.distance || a.id - b.id)
+    const pass = batch.filter((r) => (f.service === undefined || r.service === f.service) && (f.team === undefined || r.team === f.team)).slice(0, lim)
+    // The host's batch was the whole graph (fewer rows than asked) or enough passed: that is the guest's answer.
+    if (pass.length >= lim || batch.length < hostLimit(g.host, g.kind)) out[g.i]!.rows.push(...pass.map((r) => ({ id: r.id, distance: r.distance, len: r.len })))
+    else alone.push(g)
+  }
+  if (alone.length) {
+    const more = statement((cols, order, bind) =>
+      alone.map((g) => `(select ${cols(g.i)} from chunks c where ${kindPred(g.kind)}${rest(g.i, bind)} order by ${order} limit ${Math.trunc(input.queries[g.i]!.limit)})`),
+    )
+    for (const r of (await tx.query<Row>(more.sql, more.params)).rows) out[r.q]!.rows.push({ id: r.id, distance: r.distance, len: r.len })
+  }
   // Relaxed ordering can return slightly out-of-order rows: re-sorted exactly below, per query.
-  const { rows } = await tx.query<NearestChunk & { q: number }>(`${branches.join('\n union all\n')}`, p)
-  for (const r of rows) out[r.q]!.rows.push({ id: r.id, distance: r.distance, len: r.len })
   out.forEach((o, i) => {
     o.rows.sort((a, b) => a.distance - b.distance || a.id - b.id)
     o.rows.length = Math.min(o.rows.length, input.queries[i]!.limit)

@@ -184,6 +184,31 @@ describe(`nearestChunks: exact and HNSW paths (${backend})`, () => {
     }
   })
 
+  it('a filtered walk rides on an unfiltered walk of the same graph, and walks alone only when too few of its rows are in that batch', async () => {
+    const walks = async (q: number[], queries: Array<{ filter: VectorFilter; limit: number }>) =>
+      t.db.transaction(async (tx) => {
+        const log: string[] = []
+        const recording = { inTransaction: true as const, query: (sql: string, params?: readonly unknown[]) => (log.push(sql), tx.query(sql, params)) }
+        const many = await nearestChunksMany(recording as never, { model, vec: q, efSearch: 200, queries })
+        // Graph walks per statement: an ORDER BY the distance straight over chunks (exact scans order their subquery).
+        return { many, walks: log.filter((l) => /<=>/.test(l)).map((l) => (l.match(/from chunks c where [^()]*order by/g) ?? []).length) }
+      })
+    for (const q of queries.slice(0, 3)) {
+      // "big" is about half the runbooks: 40 of them are among the host's first 200.
+      const rides = await walks(q, [{ filter: { kind: 'runbook', service: 'big' }, limit: 40 }, { filter: { kind: 'runbook' }, limit: 10 }])
+      expect(rides.walks).toEqual([1])
+      // 150 are not: the guest's own walk goes on past that batch (iterative scan), in a second statement.
+      const alone = await walks(q, [{ filter: { kind: 'runbook', service: 'big' }, limit: 150 }, { filter: { kind: 'runbook' }, limit: 10 }])
+      expect(alone.walks).toEqual([1, 1])
+      for (const [got, limit] of [[rides, 40], [alone, 150]] as const) {
+        const own = await run(q, { kind: 'runbook', service: 'big' }, limit)
+        expect(got.many[0]!.path).toBe('hnsw')
+        expect(got.many[0]!.rows.map((r) => Number(r.id))).toEqual(own.rows.map((r) => Number(r.id)))
+        expect(got.many[1]!.rows.map((r) => Number(r.id))).toEqual((await run(q, { kind: 'runbook' }, 10)).rows.map((r) => Number(r.id)))
+      }
+    }
+  })
+
   it('a filter no chunk passes returns nothing', async () => {
     expect(await run(queries[0]!, { service: 'nobody' }, 10)).toEqual({ path: 'none', rows: [] })
   })
