@@ -17,7 +17,7 @@ import { startFakeOpenAI } from '../../test/helpers/fake-openai.js'
 import { loadClassifyCases, type ClassifyCase } from '../classify.js'
 import { scriptedReply } from '../suite/llm.js'
 import { prng } from './synth.js'
-import { buildIndexAfterLoad, bulkLoadSynthetic, createScratchDatabase, fmt, formatTable, intList, loadAvg, percentile, positiveInt, progress, REPO_ROOT, runMain } from './util.js'
+import { buildIndexAfterLoad, bulkLoadSynthetic, createScratchDatabase, fmt, formatTable, intList, loadAvg, percentile, positiveInt, progress, REPO_ROOT, runMain, serverMemoryNote } from './util.js'
 
 // bench:assess — deterministic assessment latency at 10k and 100k indexed chunks on real Postgres, and the
 // prompt size of the LLM path.
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
   const cases = loadClassifyCases(path.join(REPO_ROOT, 'evals/cases/demo-alerts.jsonl'))
   const loadStart = loadAvg()
   const results: SizeResult[] = []
+  let serverMemory: string | null = null
 
   for (const size of sizes) {
     const label = `postgres@${size}`
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
     progress(`${label}: scratch database ${scratch.name}`)
     const db = await openDatabase({ kind: 'postgres', url: scratch.url, poolMax: 5 })
     try {
+      serverMemory ??= await serverMemoryNote(db)
       const embedder = createLocalEmbeddings()
       // Synthetic first, index once, then the demo corpus through the real pipeline (a few hundred rows
       // into an existing graph), then corpus statistics over everything (runIngest only refreshes them when
@@ -186,7 +188,7 @@ async function main(): Promise<void> {
       await scratch.drop()
     }
   }
-  console.log(report(results, loadStart, n, settings.evidenceChars))
+  console.log(report(results, loadStart, n, settings.evidenceChars, serverMemory))
   if (args.json) console.log(JSON.stringify({ targets: { p95Ms: TARGET_P95_MS, promptTokens: TARGET_PROMPT_TOKENS }, results }, null, 2))
 }
 
@@ -266,11 +268,12 @@ async function measureTokens(base: AssistantDeps, ids: string[], evidenceChars: 
   }
 }
 
-function report(results: SizeResult[], loadStart: string, n: number, evidenceChars: number): string {
+function report(results: SizeResult[], loadStart: string, n: number, evidenceChars: number, serverMemory: string | null): string {
   const ms = (x: number) => fmt(x, 1)
   const verdict = (p95: number) => (p95 <= TARGET_P95_MS ? 'meets' : 'MISSES')
   const out: string[] = [
     `bench:assess — deterministic assessAlert on real PostgreSQL (local-hash embeddings, no network); load avg at start ${loadStart}, now ${loadAvg()}`,
+    `PostgreSQL: ${serverMemory ?? 'unknown'}`,
     '',
     formatTable(
       ['chunks', 'assessments', 'p50 ms', 'p95 ms', 'max ms', `target p95 ≤ ${TARGET_P95_MS} ms`, 'outcomes', 'with actions'],

@@ -14,6 +14,7 @@ import {
   fmt,
   formatTable,
   loadAvg,
+  serverMemoryNote,
   intList,
   peakRssMiB,
   percentile,
@@ -24,6 +25,8 @@ import {
 
 /** Load average when the run began: on a shared 2-core machine it explains much of the variance. */
 const LOAD_AT_START = loadAvg()
+/** Set by the first Postgres run (serverMemoryNote). */
+let SERVER_MEMORY: string | null = null
 
 // Retrieval benchmark: latency of search() (hybrid / vector / fts / filtered) and HNSW recall vs exact search,
 // at 10k and 100k chunks, on real Postgres and (10k only) on PGlite.
@@ -189,6 +192,7 @@ async function benchRun(
   }
   const db = await openDatabase(target)
   try {
+    if (backend === 'postgres') SERVER_MEMORY ??= await serverMemoryNote(db)
     const embedder = createLocalEmbeddings()
     const model: ModelSpec = { id: embedder.id, dim: embedder.dim }
     // Same seed for every run, so 10k on Postgres and 10k on PGlite hold identical data and questions.
@@ -734,6 +738,7 @@ function report(results: RunResult[], skipped: number[], pgliteMax: number): str
     '       in vector mode with that efSearch. "search() path" counts the paths nearestChunks took over the recall queries.',
     '       peak RSS is a process high-water mark; Postgres runs first, so PGlite columns include the WASM heap.',
     `       machine: ${os.cpus().length} cores, load average at start ${LOAD_AT_START}, at end ${loadAvg()} (other processes share these cores).`,
+    ...(SERVER_MEMORY ? [`       PostgreSQL: ${SERVER_MEMORY}.`] : []),
   ]
   if (skipped.length) out.push(`       PGlite skipped at ${skipped.join(', ')} chunks (> --pglite-max ${pgliteMax}): a 100k HNSW build in single-threaded WASM is too slow for this run.`)
   for (const r of results) {

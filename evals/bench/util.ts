@@ -144,6 +144,26 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const loadAvg = () => os.loadavg().map((x) => x.toFixed(2)).join(' / ')
 
+/**
+ * The server's shared memory setup, printed beside the figures: whether its shared_buffers sit in huge pages
+ * changes HNSW walk times (infra/ci/postgres.sh). PostgreSQL 15 does not say whether huge_pages=try got them, so
+ * the kernel's reservation is read where the server is local (/proc/meminfo); "unknown" elsewhere.
+ */
+export async function serverMemoryNote(db: Database): Promise<string> {
+  const row = (await db.query<{ sb: string; hp: string; need: string }>(
+    `select current_setting('shared_buffers') as sb, current_setting('huge_pages') as hp, current_setting('shared_memory_size_in_huge_pages', true) as need`,
+  )).rows[0]!
+  let pages = 'unknown'
+  try {
+    const info = Object.fromEntries([...fs.readFileSync('/proc/meminfo', 'utf8').matchAll(/^(HugePages_\w+):\s+(\d+)/gm)].map((m) => [m[1], Number(m[2])]))
+    const used = info.HugePages_Total! - info.HugePages_Free! + info.HugePages_Rsvd!
+    pages = used >= Number(row.need) && Number(row.need) > 0 ? `in huge pages (${used} × 2 MB in use)` : `in 4 KB pages (${used} huge pages in use, server wants ${row.need})`
+  } catch {
+    // Not Linux, or no access: leave it unknown.
+  }
+  return `shared_buffers ${row.sb}, huge_pages=${row.hp}, shared memory ${pages}`
+}
+
 export const peakRssMiB = () => process.resourceUsage().maxRSS / 1024
 
 export const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`)
