@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureModelIndex, hnswKindIndexName, toVectorLiteral } from '../../../src/knowledge/models.js'
-import { EXACT_MAX, nearestChunksMany, nearestChunksWithPath, type NearestChunksInput, type VectorFilter } from '../../../src/knowledge/vector.js'
+import { EXACT_MAX, nearestChunksMany, nearestChunksParallel, nearestChunksWithPath, type NearestChunksInput, type VectorFilter } from '../../../src/knowledge/vector.js'
 import { backend, createTestDatabase, type TestDatabase } from '../../helpers/db.js'
 
 // nearestChunks (vector.ts): per kind, an exact scan when few chunks pass the filter, the kind's HNSW graph
@@ -205,6 +205,19 @@ describe(`nearestChunks: exact and HNSW paths (${backend})`, () => {
         expect(got.many[0]!.path).toBe('hnsw')
         expect(got.many[0]!.rows.map((r) => Number(r.id))).toEqual(own.rows.map((r) => Number(r.id)))
         expect(got.many[1]!.rows.map((r) => Number(r.id))).toEqual((await run(q, { kind: 'runbook' }, 10)).rows.map((r) => Number(r.id)))
+      }
+    }
+  })
+
+  it('spread over connections by kind, the walks give the single statement\'s rows and paths', async () => {
+    const filters: VectorFilter[] = [{ kind: 'runbook', service: 'big' }, { kind: 'runbook' }, { kind: 'case_study', service: 'svc-3' }, { kind: 'case_study' }, { kind: 'doc' }, {}, { service: 'big' }, { service: 'nobody' }]
+    for (const q of queries.slice(0, 3)) {
+      const input = { model, vec: q, efSearch: 200, queries: filters.map((filter, i) => ({ filter, limit: i === 0 ? 150 : 10 + i })) }
+      const single = await t.db.transaction((tx) => nearestChunksMany(tx, input))
+      for (const connections of [2, 3]) {
+        const spread = await nearestChunksParallel(t.db, input, connections)
+        expect(spread.map((r) => r.path)).toEqual(single.map((r) => r.path))
+        expect(spread.map((r) => r.rows.map((x) => Number(x.id)))).toEqual(single.map((r) => r.rows.map((x) => Number(x.id))))
       }
     }
   })
