@@ -128,8 +128,7 @@ export type SearchManyInput = z.input<typeof SearchManyInput>
  * full-text candidate cap, see bm25Many), at the cost of about one: one term-statistics lookup and one embedding,
  * one full-text statement scoring the union of the filters' candidates once, the filters' graph walks and exact
  * scans in one vector statement (nearestChunksMany) or, on Postgres, two side by side (nearestChunksParallel), one
- * hydration. Five separate searches were 15
- * transactions and ~50 round trips per assessment.
+ * hydration. Five separate searches were 15 transactions and ~50 round trips per assessment.
  */
 export async function searchMany(deps: SearchDeps, raw: SearchManyInput, pre: PrecomputedQuery = {}): Promise<SearchHit[][]> {
   const input = SearchManyInput.parse(raw)
@@ -261,8 +260,8 @@ async function vectorSearchMany(
   vec: number[],
   counts: FilterCounts,
 ): Promise<Array<Map<number, VectorScore>>> {
-  // The graph walks (CPU-bound, ~3–4 ms each at 100k chunks) go over two connections, beside the full-text one
-  // (nearestChunksParallel). Measured at 100k chunks, the 82 eval questions × 3, unfiltered hybrid search(), shared
+  // The graph walks (CPU-bound, ~3–4 ms each at 100k chunks) go over two connections, beside the full-text one,
+  // when each gets two or more (nearestChunksParallel). Measured at 100k chunks, the 82 eval questions × 3, unfiltered hybrid search(), shared
   // memory in huge pages, 2 cores, two interleaved runs each: p50/p95 22.9/35.3 and 22.6/35.7 ms in one statement,
   // 19.9/29.4 and 20.9/30.9 over two connections (a prototype over three: no better than two). Before huge pages,
   // two connections were measured no faster.

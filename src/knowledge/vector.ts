@@ -223,9 +223,11 @@ export async function nearestChunksMany(tx: Queryable, input: NearestChunksManyI
   })
   const only = input.kinds ? new Set<IndexedKind>(input.kinds) : null
   const guests = only ? allGuests.filter((g) => only.has(g.kind)) : allGuests
-  if (only) for (const plan of plans) {
-    plan.exact = plan.exact.filter((k) => only.has(k))
-    plan.graph = plan.graph.filter((k) => only.has(k))
+  if (only) {
+    for (const plan of plans) {
+      plan.exact = plan.exact.filter((k) => only.has(k))
+      plan.graph = plan.graph.filter((k) => only.has(k))
+    }
   }
   /** A union of branches over one bound query vector: `cols(i)` selects query i's output, `order` is the distance. */
   const statement = (branchesOf: (cols: (i: number) => string, order: string, bind: Bind) => string[]) => {
