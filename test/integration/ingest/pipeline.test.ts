@@ -1,4 +1,6 @@
 import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -82,6 +84,22 @@ const FEED = `<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl
 </channel></rss>`
 
 const HTML_PAGE = `<html><head><title>Escalation policy</title></head><body><h1>Escalation policy</h1><h2>Paging</h2><p>Page the incident commander after 15 minutes without mitigation.</p></body></html>`
+
+const ATOM = `<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Status notes</title><id>urn:status</id><updated>2026-11-05T00:00:00Z</updated>
+<entry><title>Queue lag after the broker upgrade</title><id>urn:status:1</id><link rel="alternate" href="https://status.example/queue-lag"/><updated>2026-11-04T00:00:00Z</updated><category term="kafka"/>
+<content type="html">&lt;h2&gt;What we saw&lt;/h2&gt;&lt;p&gt;Consumer lag on the orders topic reached 48000 messages after the rolling upgrade.&lt;/p&gt;</content></entry>
+<entry><title>Certificate rotation</title><id>urn:status:2</id><link rel="alternate" href="https://status.example/cert-rotation"/><updated>2026-11-05T00:00:00Z</updated>
+<summary>The ingress certificate is rotated every 60 days by cert-manager.</summary></entry>
+</feed>`
+
+const MD_PAGE = `---
+title: On-call handbook
+---
+# On-call handbook
+
+## Handover
+Write the handover note in the incident channel before 09:30.
+`
 
 function writeCorpus(dir: string, files: Record<string, string | Buffer>) {
   for (const [rel, content] of Object.entries(files)) {
@@ -272,6 +290,55 @@ describe(`ingestion pipeline (${backend})`, () => {
     expect(rows.rows[0]!.n).toBe(1)
   })
 
+  it('ingests an Atom feed and a plain Markdown page end to end, as docs with their links and headings', async () => {
+    writeCorpus(dir, { 'feeds/status.atom': ATOM, 'pages/handbook.md': MD_PAGE })
+    const s = await runIngest({ db: t.db, embedder: local }, { inputs: [dir], maxBytes: 1 << 20 })
+    expect(s.status).toBe('complete')
+    expect(s.counts).toMatchObject({ read: 7, new: 9, quarantined: 0 })
+    const { rows } = await t.db.query<{ uri: string; kind: string; title: string }>(
+      "select uri, kind, title from sources where uri like 'https://status.example/%' or uri = 'file://pages/handbook.md' order by uri",
+    )
+    expect(rows).toEqual([
+      { uri: 'file://pages/handbook.md', kind: 'doc', title: 'On-call handbook' },
+      { uri: 'https://status.example/cert-rotation', kind: 'doc', title: 'Certificate rotation' },
+      { uri: 'https://status.example/queue-lag', kind: 'doc', title: 'Queue lag after the broker upgrade' },
+    ])
+    const lag = await search({ db: t.db, embedder: local }, { query: 'consumer lag orders topic rolling upgrade', k: 1, kind: 'doc' })
+    expect(lag[0]).toMatchObject({ sourceUri: 'https://status.example/queue-lag', kind: 'doc' })
+    expect(lag[0]!.headingPath).toContain('What we saw')
+    const handover = await search({ db: t.db, embedder: local }, { query: 'handover note incident channel', k: 1 })
+    expect(handover[0]).toMatchObject({ sourceUri: 'file://pages/handbook.md', headingPath: ['On-call handbook', 'Handover'] })
+  })
+
+  it('quarantines a URL it cannot read as unreadable, records the run\'s model, and indexes the rest', async () => {
+    const server = http.createServer((_req, res) => res.writeHead(503).end('down for maintenance'))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const down = `http://127.0.0.1:${(server.address() as AddressInfo).port}/runbooks/db.md`
+    // A port nothing listens on: connection refused.
+    const closed = http.createServer()
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
+    const refused = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/feed.xml`
+    await new Promise((r) => closed.close(r))
+    try {
+      const s = await runIngest({ db: t.db, embedder: local }, { inputs: [dir, down, refused], maxBytes: 1 << 20 })
+      // Every input was indexed or quarantined with a reason: the run is complete.
+      expect(s.status).toBe('complete')
+      expect(s.counts).toMatchObject({ new: 6, quarantined: 2, failed: 0 })
+      const bad = s.items.filter((i) => i.outcome === 'quarantined')
+      expect(bad.map((i) => [i.uri, i.reason])).toEqual([
+        [down, 'unreadable'],
+        [refused, 'unreadable'],
+      ])
+      expect(bad[0]!.detail).toMatch(/503/)
+      const stored = await getRun(t.db, s.runId)
+      expect(stored?.run.embedding_model).toBe(local.id)
+      expect(stored?.run.counts.quarantine_reasons).toEqual({ unreadable: 2 })
+      expect((await t.db.query('select 1 from sources where uri = any($1)', [[down, refused]])).rows).toHaveLength(0)
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
+  })
+
   it('allows a single writer: a second concurrent run fails fast', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
@@ -300,6 +367,37 @@ describe(`ingestion pipeline (${backend})`, () => {
     expect(await search({ db: t.db, embedder: local }, { query: 'cart-api OOMKilled', k: 3, mode: 'vector' })).toEqual([])
   })
 
+  it('two models side by side (a switch cut short): a query of either model sees only that model\'s chunks', async () => {
+    await runIngest({ db: t.db, embedder: local }, { inputs: [dir], maxBytes: 1 << 20 })
+    const other = createLocalEmbeddings({ dim: 256 })
+    // The switch fails for one source (pgvector rejects NaN), which keeps its chunks of the old model.
+    const poisoned: EmbeddingProvider = {
+      id: other.id,
+      dim: other.dim,
+      embed: async (texts) => (await other.embed(texts)).map((v, i) => (texts[i]!.includes('pgbouncer') ? v.map(() => Number.NaN) : v)),
+    }
+    const s = await runIngest({ db: t.db, embedder: poisoned }, { inputs: [dir], maxBytes: 1 << 20 })
+    expect(s.status).toBe('failed')
+    const models = await t.db.query<{ uri: string; embedding_model: string }>(
+      'select distinct s.uri, c.embedding_model from chunks c join sources s on s.id = c.source_id order by 1',
+    )
+    expect(models.rows.filter((r) => r.embedding_model === local.id).map((r) => r.uri)).toEqual(['https://notes.example/pool-sizing'])
+    expect(models.rows.filter((r) => r.embedding_model === other.id)).toHaveLength(5)
+    // 'primary' is in both notes' text: full text too has rows of both models to choose from.
+    const query = 'pgbouncer in front of the primary'
+    for (const mode of ['hybrid', 'vector', 'fts'] as const) {
+      const mine = await search({ db: t.db, embedder: other }, { query, k: 10, mode })
+      expect(mine.length, mode).toBeGreaterThan(0)
+      expect(mine.map((h) => h.sourceUri), mode).not.toContain('https://notes.example/pool-sizing')
+      const old = await search({ db: t.db, embedder: local }, { query, k: 10, mode })
+      expect(new Set(old.map((h) => h.sourceUri)), mode).toEqual(new Set(['https://notes.example/pool-sizing']))
+    }
+    // The next run with the new model finishes the switch.
+    const again = await runIngest({ db: t.db, embedder: other }, { inputs: [dir], maxBytes: 1 << 20 })
+    expect(again.counts).toMatchObject({ updated: 1, unchanged: 5 })
+    expect((await t.db.query('select distinct embedding_model from chunks')).rows).toEqual([{ embedding_model: other.id }])
+  })
+
   it('filters by service and kind and still returns k hits', async () => {
     await runIngest({ db: t.db, embedder: local }, { inputs: [dir], maxBytes: 1 << 20 })
     const runbooks = await search({ db: t.db, embedder: local }, { query: 'memory limit OOMKilled restart', k: 3, kind: 'runbook' })
@@ -308,6 +406,10 @@ describe(`ingestion pipeline (${backend})`, () => {
     const svc = await search({ db: t.db, embedder: local }, { query: 'connection pool pgbouncer', k: 4, service: 'cart-api' })
     expect(svc.length).toBe(4)
     expect(svc.every((h) => h.service === 'cart-api')).toBe(true)
+    const team = await search({ db: t.db, embedder: local }, { query: 'memory limit restart pods', k: 3, team: 'storefront' })
+    expect(team.length).toBe(3)
+    expect(team.every((h) => h.team === 'storefront')).toBe(true)
+    expect(await search({ db: t.db, embedder: local }, { query: 'memory limit restart pods', k: 3, team: 'no-such-team' })).toEqual([])
     const top = await search({ db: t.db, embedder: local }, { query: 'pgbouncer transaction mode', k: 1 })
     expect(top[0]?.sourceUri).toBe('https://notes.example/pool-sizing')
     expect(top[0]?.headingPath).toContain('What to do')
