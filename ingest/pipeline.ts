@@ -29,6 +29,8 @@ export interface IngestOptions {
 export interface IngestSummary {
   runId: string
   status: 'complete' | 'failed'
+  /** The embedding model every chunk of this run was embedded with (the evidence bundle names it). */
+  embeddingModel: string
   counts: RunCounts
   timings: Record<string, number>
   abandonedRuns: string[]
@@ -151,7 +153,7 @@ export async function runIngest(deps: IngestDeps, opts: IngestOptions): Promise<
     const status = counts.failed > 0 ? 'failed' : 'complete'
     const error = status === 'failed' ? `${counts.failed} source(s) could not be indexed` : null
     await finishRun(db, runId, status, counts, roundAll(timings), error)
-    return { runId, status, counts, timings: roundAll(timings), abandonedRuns, items, error }
+    return { runId, status, embeddingModel: embedder.id, counts, timings: roundAll(timings), abandonedRuns, items, error }
   } catch (err) {
     // A first load (or large run) that failed still leaves its chunks searchable through the indexes (best
     // effort: the next run builds them anyway, see ensureModelIndex).

@@ -14,16 +14,34 @@ export interface CliResult {
 
 /** Runs the real `warden` CLI in a child process with the given environment (no inherited DATABASE_URL). */
 export function startCli(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env }
   delete base.DATABASE_URL
   delete base.WARDEN_DATA_DIR
   delete base.OPENAI_API_KEY
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, env: { ...base, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  return { ...base, LOG_LEVEL: 'warn', ...env }
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), as a person at a terminal would: stdout and stderr are
+ * TTYs, and both arrive merged in `stdout`.
+ */
+export function runCliOnTty(args: string[], env: Record<string, string>): Promise<CliResult> {
+  const command = [process.execPath, '--import', 'tsx', MAIN, ...args].map(shellQuote).join(' ')
+  return collect(spawn('script', ['-qec', command, '/dev/null'], { cwd: REPO_ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }))
 }
 
 export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return collect(startCli(args, env))
+}
+
+function collect(child: ChildProcess): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = startCli(args, env)
     let stdout = ''
     let stderr = ''
     child.stdout!.on('data', (d) => (stdout += d))

@@ -1,7 +1,8 @@
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { REPO_ROOT, runCli, startCli } from '../../helpers/cli.js'
+import { REPO_ROOT, runCli, runCliOnTty, startCli } from '../../helpers/cli.js'
 import { backend, createTestTarget } from '../../helpers/db.js'
 
 const FEED = path.resolve(REPO_ROOT, '../shared/corpus/external/rajivonai-cloud-platform.rss.xml')
@@ -108,4 +109,35 @@ describe(`warden ingest CLI (${backend})`, () => {
     expect(fs.existsSync(path.join(fresh.env.WARDEN_DATA_DIR!, 'warden.pid'))).toBe(false)
     await fresh.drop()
   })
+
+  it('draws a progress bar on a terminal and none with --json; WARDEN_INGEST_MAX_BYTES bounds an input', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-cli-tty-'))
+    fs.mkdirSync(path.join(dir, 'runbooks'))
+    fs.writeFileSync(
+      path.join(dir, 'runbooks/search-api-latency.md'),
+      '---\ntitle: Search API latency\nservice: search-api\nteam: discovery\n---\n# Search API latency\n\n## Triage\nCompare p95 with the index refresh interval.\n',
+    )
+    fs.writeFileSync(path.join(dir, 'big.md'), `# Big\n\n${'x'.repeat(3000)}\n`)
+    const env = { ...target.env, WARDEN_INGEST_MAX_BYTES: '2048' }
+    try {
+      const tty = await runCliOnTty(['ingest', dir], env)
+      expect(tty.code, tty.stdout).toBe(0)
+      // cli-progress shades_classic: filled and empty cells, then value/total.
+      expect(tty.stdout).toMatch(/[\u2588\u2591]+ \d\/2/)
+      expect(tty.stdout).toMatch(/quarantined: file:\/\/big\.md — oversized: 3\d{3} bytes/)
+
+      const json = await runCliOnTty(['ingest', dir, '--json'], env)
+      expect(json.code, json.stdout).toBe(0)
+      expect(json.stdout).not.toMatch(/[\u2588\u2591]/)
+      const summary = JSON.parse(json.stdout.slice(json.stdout.indexOf('{')))
+      expect(summary).toMatchObject({ status: 'complete', embeddingModel: 'local-hash-v1', counts: { unchanged: 1, quarantined: 1 } })
+      expect(summary.items.find((i: { uri: string }) => i.uri === 'file://big.md')).toMatchObject({ outcome: 'quarantined', reason: 'oversized' })
+
+      // Without the setting the default limit (2 MiB) admits the file.
+      const admitted = await runCli(['ingest', dir, '--json'], target.env)
+      expect(JSON.parse(admitted.stdout).items.find((i: { uri: string }) => i.uri === 'file://big.md')).toMatchObject({ outcome: 'new' })
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
