@@ -5,7 +5,7 @@ import { openDatabase, type Database, type DatabaseTarget, type Transaction } fr
 import { createLocalEmbeddings } from '../../src/knowledge/embeddings/local.js'
 import type { EmbeddingProvider } from '../../src/knowledge/embeddings/types.js'
 import { ensureModelIndex, HNSW_BUILD, hnswIndexName, hnswIndexNames, INDEXED_KINDS, kindIndexPredicate, hnswKindIndexName, sqlLiteral, toVectorLiteral, vectorExpr, type ModelSpec } from '../../src/knowledge/models.js'
-import { nearestChunksWithPath } from '../../src/knowledge/vector.js'
+import { DEFAULT_EF_SEARCH, nearestChunksWithPath } from '../../src/knowledge/vector.js'
 import { search, type SearchInput } from '../../src/knowledge/search.js'
 import { docContext, FIXED_QUESTIONS, KINDS, passage, prng, questionFrom, SERVICES, TEAMS, type Rng } from './synth.js'
 import {
@@ -39,7 +39,7 @@ let SERVER_MEMORY: string | null = null
 // because a 100k HNSW build in single-threaded WASM takes many minutes (--pglite-max raises the cap).
 //
 // Targets (issue) are printed beside the figures, never asserted.
-// Usage: npm run bench:retrieval -- [--sizes 10000,100000] [--ef 40,100,200] [--queries 200] [--json]
+// Usage: npm run bench:retrieval -- [--sizes 10000,100000] [--ef 100,200,250] [--queries 200] [--json]
 
 const TARGET_P95_MS = 20
 const TARGET_RECALL = 0.95
@@ -47,8 +47,8 @@ const TARGET_PGLITE_FACTOR = 3
 const K = 10
 /** search() asks the index for max(k*4, 40) candidates and keeps the fused top k: the recall probe mirrors it. */
 const SEARCH_POOL = Math.max(K * 4, 40)
-/** Default of SearchDeps.efSearch in src/knowledge/search.ts, used for the main latency table. */
-const SEARCH_DEFAULT_EF = 200
+/** search()'s default efSearch (vector.ts), used for the main latency table. */
+const SEARCH_DEFAULT_EF = DEFAULT_EF_SEARCH
 const BATCH = 1000
 const WARMUP = 20
 /**
@@ -67,7 +67,7 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '10000,100000' },
     queries: { type: 'string', default: '200' },
     'recall-queries': { type: 'string', default: '100' },
-    ef: { type: 'string', default: '40,100,200' },
+    ef: { type: 'string', default: `100,200,${DEFAULT_EF_SEARCH}` },
     backends: { type: 'string', default: 'postgres,pglite' },
     'pglite-max': { type: 'string', default: '10000' },
     'chunks-per-source': { type: 'string', default: '5' },
@@ -134,7 +134,7 @@ interface RunResult {
 async function main(): Promise<void> {
   if (args.help) {
     console.log(
-      'usage: tsx evals/bench/retrieval.ts [--sizes 10000,100000] [--ef 40,100,200] [--queries 200] [--recall-queries 100]\n' +
+      'usage: tsx evals/bench/retrieval.ts [--sizes 10000,100000] [--ef 100,200,250] [--queries 200] [--recall-queries 100]\n' +
         '       [--backends postgres,pglite] [--pglite-max 10000] [--chunks-per-source 5] [--mode-budget-s 45] [--seed 7]\n' +
         '       [--hnsw-with m=24,ef_construction=128] [--no-plans] [--json]',
     )
