@@ -51,7 +51,10 @@ describe(`warden ingest CLI (${backend})`, () => {
     const show = await runCli(['ingest', 'show', summary.runId], target.env)
     expect(show.code).toBe(0)
     expect(show.stdout).toContain(summary.runId)
-    expect(show.stdout).toMatch(/unchanged\s+file:\/\//)
+    // The run's evidence bundle: its model, timings, and each source's outcome with its content hash.
+    expect(show.stdout).toMatch(/unchanged\s+file:\/\/\S+ sha256:[0-9a-f]{12}\n/)
+    expect(show.stdout).toContain('local-hash-v1')
+    expect(show.stdout).toMatch(/timings: \{.*"total_ms":\d/)
     // Five CLI processes (each a tsx start-up, two full ingests of the feed): over 60 s on a loaded 2-core CI machine.
   }, 180_000)
 
