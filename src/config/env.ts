@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DEFAULT_EF_SEARCH } from '../knowledge/vector.js'
 
 // The one place that reads the environment. Everything else receives a frozen Config.
 
@@ -45,7 +46,7 @@ export const EnvSchema = z
     /** Ingestion: files larger than this are quarantined as `oversized`. */
     WARDEN_INGEST_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
     /** HNSW ef_search used by retrieval (recall/latency trade-off, see bench:retrieval). */
-    WARDEN_HNSW_EF_SEARCH: z.coerce.number().int().min(10).max(1000).default(250), // = DEFAULT_EF_SEARCH (src/knowledge/vector.ts)
+    WARDEN_HNSW_EF_SEARCH: z.coerce.number().int().min(10).max(1000).default(DEFAULT_EF_SEARCH),
 
     WARDEN_CATALOG: z.string().min(1).default('ingest/reference/catalog.yaml'),
     WARDEN_TAXONOMY: z.string().min(1).default('ingest/reference/taxonomy.yaml'),

@@ -28,6 +28,15 @@ function counting(inner: EmbeddingProvider) {
   return { provider, stats }
 }
 
+/** `inner` except that texts containing `word` embed as NaN, which pgvector rejects: that source's write fails. */
+function failingOn(inner: EmbeddingProvider, word: string): EmbeddingProvider {
+  return {
+    id: inner.id,
+    dim: inner.dim,
+    embed: async (texts) => (await inner.embed(texts)).map((v, i) => (texts[i]!.includes(word) ? v.map(() => Number.NaN) : v)),
+  }
+}
+
 const RUNBOOK = (team = 'storefront') => `---
 title: Cart API memory exhaustion
 service: cart-api
@@ -238,11 +247,7 @@ describe(`ingestion pipeline (${backend})`, () => {
 
   it('a source whose write fails leaves nothing of itself behind and the other sources are indexed', async () => {
     // pgvector rejects NaN: the chunk insert of this one source fails inside its (single-statement) write.
-    const poisoned: EmbeddingProvider = {
-      id: local.id,
-      dim: local.dim,
-      embed: async (texts) => (await local.embed(texts)).map((v, i) => (texts[i]!.includes('pgbouncer') ? v.map(() => Number.NaN) : v)),
-    }
+    const poisoned = failingOn(local, 'pgbouncer')
     const s = await runIngest({ db: t.db, embedder: poisoned }, { inputs: [dir], maxBytes: 1 << 20 })
     expect(s.status).toBe('failed')
     const failed = s.items.filter((i) => i.outcome === 'failed')
@@ -371,11 +376,7 @@ describe(`ingestion pipeline (${backend})`, () => {
     await runIngest({ db: t.db, embedder: local }, { inputs: [dir], maxBytes: 1 << 20 })
     const other = createLocalEmbeddings({ dim: 256 })
     // The switch fails for one source (pgvector rejects NaN), which keeps its chunks of the old model.
-    const poisoned: EmbeddingProvider = {
-      id: other.id,
-      dim: other.dim,
-      embed: async (texts) => (await other.embed(texts)).map((v, i) => (texts[i]!.includes('pgbouncer') ? v.map(() => Number.NaN) : v)),
-    }
+    const poisoned = failingOn(other, 'pgbouncer')
     const s = await runIngest({ db: t.db, embedder: poisoned }, { inputs: [dir], maxBytes: 1 << 20 })
     expect(s.status).toBe('failed')
     const models = await t.db.query<{ uri: string; embedding_model: string }>(
